@@ -1,0 +1,1 @@
+"""Aliases, :include:, .forward and compiled maps (not yet built)."""

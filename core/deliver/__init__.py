@@ -1,0 +1,1 @@
+"""Delivery: the queue runner and delivery agents (not yet built)."""

@@ -1,0 +1,1 @@
+"""Persistent host status (not yet built)."""

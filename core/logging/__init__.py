@@ -1,0 +1,1 @@
+"""Logging: LogLevel semantics, the -X traffic log and the mail log."""

@@ -1,0 +1,1 @@
+"""Policy: PrivacyOptions, DaemonPortOptions parsing and relay decisions."""

@@ -1,0 +1,1 @@
+"""The statistics file and time series (not yet built)."""

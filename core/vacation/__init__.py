@@ -1,0 +1,1 @@
+"""The vacation auto-responder (not yet built)."""

@@ -1,0 +1,1 @@
+"""Postroom's PySide6 desktop app (the GUI issue builds it)."""
