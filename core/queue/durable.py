@@ -1,0 +1,51 @@
+"""Small durable-write primitives shared by the writer, the committer and hold.
+
+``create_exclusive`` makes a new spool file with ``O_CREAT|O_EXCL`` (mode
+0600) so an existing file is never overwritten; ``write_all`` loops over short
+writes; ``fsync_dir`` makes renames and new names in a directory durable.
+These raise plain ``OSError``; callers turn it into a ``QueueWriteError`` with
+:func:`.errors.write_error` and remove their partial files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+FILE_MODE = 0o600
+
+
+def create_exclusive(path: Path) -> int:
+    """Create ``path`` for writing; ``FileExistsError`` if it exists."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+
+
+def write_all(fd: int, data: bytes | memoryview) -> None:
+    """Write every byte of ``data`` to ``fd``."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def fsync_dir(directory: Path) -> None:
+    """fsync a directory so the names created or renamed in it survive a crash."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def unlink_quietly(path: Path) -> None:
+    """Remove ``path`` if it exists; ignore a missing file."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def close_quietly(fd: int | None) -> None:
+    """Close ``fd`` if it is open, ignoring errors (used on cleanup paths)."""
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)

@@ -1,0 +1,147 @@
+"""The daemon process: ``-bD`` in the foreground, ``-bd`` detached with a pid file.
+
+Start-up sweeps the queue (debris removed, unreadable files set aside), binds
+the listeners and serves until SIGTERM/SIGINT. SIGHUP re-reads the
+configuration: a valid one replaces the old for new sessions (listeners are
+rebound), an invalid one is logged with its file and line and the old one
+stays in force. SIGTERM stops accepting, answers ``421`` to open sessions and
+exits without acknowledging anything that is not on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ..config.loader import ConfigError, load_config
+from ..config.model import Config
+from ..logging.maillog import MailLog
+from ..logging.traffic import TrafficLog
+from ..queue.store import sweep
+from .server import SmtpServer
+from .setup import build_context
+
+
+class Daemon:
+    """One running daemon: its configuration source, server and log."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        overrides: tuple[str, ...] = (),
+        traffic_path: Path | None = None,
+        ready: Callable[[SmtpServer], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.overrides = overrides
+        self.log = MailLog(config.log_level, config.log_file)
+        self.traffic = TrafficLog(traffic_path) if traffic_path else None
+        self.ready = ready
+        self.server: SmtpServer | None = None
+        self._stop = asyncio.Event()
+        self._reload_task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        report = sweep(Path(self.config.queue_directory), lambda text: self.log.log(1, text))
+        del report
+        context = build_context(self.config, log=self.log, traffic=self.traffic)
+        self.server = SmtpServer(context)
+        await self.server.start()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self._stop.set)
+        loop.add_signal_handler(signal.SIGINT, self._stop.set)
+        loop.add_signal_handler(signal.SIGHUP, self._schedule_reload)
+        self.log.log(9, f"starting daemon ({self._listening()})")
+        if self.ready is not None:
+            self.ready(self.server)
+        await self._stop.wait()
+        self.log.log(9, "stopping daemon (SIGTERM)")
+        await self.server.shutdown()
+        context.committer.close()
+        if self.traffic is not None:
+            self.traffic.close()
+
+    def _listening(self) -> str:
+        assert self.server is not None
+        bound = self.server.bound_addresses()
+        return ", ".join(f"{name}={addr[0]}:{addr[1]}" for name, addr in bound.items())
+
+    def _schedule_reload(self) -> None:
+        self._reload_task = asyncio.get_running_loop().create_task(self.reload())
+
+    async def reload(self) -> None:
+        """Re-read the configuration; keep the old one when the new one is invalid."""
+        assert self.server is not None
+        try:
+            new = load_config(Path(self.config.path), self.overrides)
+        except ConfigError as exc:
+            self.log.log(1, f"reload refused, old configuration stays in force: {exc}")
+            return
+        try:
+            context = build_context(
+                new,
+                log=self.log,
+                traffic=self.traffic,
+                store=self.server.context.store,
+                committer=self.server.context.committer,
+            )
+            await self.server.replace(context)
+        except (OSError, ValueError) as exc:
+            self.log.log(1, f"reload refused, old configuration stays in force: {exc}")
+            return
+        self.config = new
+        self.log.level = new.log_level
+        self.log.log(9, f"configuration reloaded from {new.path} ({self._listening()})")
+
+
+def pid_file_path(config: Config) -> Path:
+    return Path(config.queue_directory) / "postroom-mta.pid"
+
+
+def detach(pid_file: Path) -> None:
+    """Classic double fork; the grandchild writes the pid file and carries on."""
+    if os.fork() > 0:
+        os._exit(0)
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    tmp = pid_file.with_suffix(".tmp")
+    tmp.write_text(f"{os.getpid()}\n")
+    os.replace(tmp, pid_file)
+
+
+def run_daemon(
+    config: Config,
+    *,
+    overrides: tuple[str, ...] = (),
+    traffic_path: Path | None = None,
+    background: bool = False,
+) -> int:
+    """Entry for ``-bD``/``-bd``; returns the exit status."""
+    if background:
+        detach(pid_file_path(config))
+    daemon = Daemon(config, overrides=overrides, traffic_path=traffic_path)
+
+    def announce(server: SmtpServer) -> None:
+        if not background:
+            bound = server.bound_addresses()
+            for name, addr in bound.items():
+                print(f"postroom-mta: {name} listening on {addr[0]} port {addr[1]}", flush=True)
+
+    daemon.ready = announce
+    asyncio.run(daemon.run())
+    if background:
+        try:
+            pid_file_path(config).unlink()
+        except FileNotFoundError:
+            pass
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,78 @@
+"""Building a ``ReceiverContext`` from a ``Config``: store, committer, policy, TLS, AUTH."""
+
+from __future__ import annotations
+
+import os
+import pwd
+from collections.abc import Callable
+from pathlib import Path
+
+from ..config.model import Config
+from ..logging.maillog import MailLog
+from ..logging.traffic import TrafficLog
+from ..policy.auth_users import AuthUsers
+from ..policy.relay import RelayPolicy
+from ..queue.store import GroupCommitter, QueueStore
+from .context import ReceiverContext, server_tls_context
+
+
+def local_user_checker(config: Config) -> Callable[[str], bool]:
+    """Who has a mailbox here: LocalUsers when configured, else system accounts."""
+    configured = {u.lower() for u in config.local_users}
+
+    def known(name: str) -> bool:
+        lname = name.lower()
+        if lname == "postmaster" or lname in configured:
+            return True
+        if configured:
+            return False
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            return False
+        return True
+
+    return known
+
+
+def build_context(
+    config: Config,
+    *,
+    log: MailLog,
+    traffic: TrafficLog | None = None,
+    store: QueueStore | None = None,
+    committer: GroupCommitter | None = None,
+) -> ReceiverContext:
+    """Everything sessions need; raises ``OSError``/``ssl.SSLError`` on unreadable TLS files."""
+    store = store or QueueStore(Path(config.queue_directory), fsync=config.super_safe)
+    committer = committer or GroupCommitter(store)
+    known = local_user_checker(config)
+    relay = RelayPolicy(
+        local_domains=config.local_domains,
+        relay_domains=config.relay_domains,
+        relay_from=config.relay_from,
+        local_user_known=known,
+    )
+    auth = AuthUsers.load(Path(config.auth_users_file)) if config.auth_users_file else None
+    tls = None
+    if config.server_cert_file and config.server_key_file:
+        tls = server_tls_context(str(config.server_cert_file), str(config.server_key_file))
+    return ReceiverContext(
+        config=config,
+        store=store,
+        committer=committer,
+        relay=relay,
+        log=log,
+        local_user_known=known,
+        auth_users=auth,
+        tls=tls,
+        traffic=traffic,
+    )
+
+
+def login_name() -> str:
+    """The invoking user's login name (for -bs/-bm submissions)."""
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return str(os.getuid())

@@ -1,0 +1,310 @@
+"""MAIL, RCPT and DATA: building a transaction and committing it durably.
+
+Nothing is acknowledged before it is on disk: DATA streams into a ``df`` file,
+and ``250`` is sent only after the group committer has fsynced the ``df``,
+the ``qf`` and the queue directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from ..policy.privacy import Privacy
+from ..policy.relay import RcptVerdict
+from ..queue.store import QueueFullError, QueueTooBigError, QueueWriteError
+from .commands import (
+    MAX_ENVID,
+    Command,
+    SyntaxReply,
+    decode_xtext,
+    parse_notify,
+    parse_orcpt,
+    parse_path,
+)
+from .data import DataReader
+from .envelope import Origin, RecipientRequest, Transaction, build_queue_file
+from .errors import MAX_BAD_RECIPIENTS, CloseSession
+
+if TYPE_CHECKING:
+    from .session import SmtpSession
+
+DSN_PARAMS = ("RET", "ENVID", "NOTIFY", "ORCPT")
+
+
+def register_transaction(
+    session: SmtpSession, table: dict[str, Callable[[Command], Awaitable[None]]]
+) -> None:
+    table["MAIL"] = lambda cmd: do_mail(session, cmd)
+    table["RCPT"] = lambda cmd: do_rcpt(session, cmd)
+    table["DATA"] = lambda cmd: do_data(session, cmd)
+
+
+def _refuse_dsn(session: SmtpSession, params: dict[str, str | None]) -> bool:
+    if not session.privacy & Privacy.noreceipts:
+        return False
+    for name in DSN_PARAMS:
+        if name in params:
+            session.reply(f"504 5.7.0 Sorry, {name} not supported, we do not allow DSN")
+            return True
+    return False
+
+
+def _disk_ok(session: SmtpSession) -> bool:
+    """Postfix's rule: keep 1.5 x the size limit free before accepting a MAIL."""
+    limit = session.ctx.config.max_message_size or 10 * 1024 * 1024
+    try:
+        st = os.statvfs(session.ctx.store.queue_dir)
+    except OSError:
+        return True
+    return st.f_bavail * st.f_frsize >= int(limit * 1.5)
+
+
+async def do_mail(session: SmtpSession, cmd: Command) -> None:
+    if session.tx is not None:
+        session.reply("503 5.5.0 Sender already specified")
+        return
+    if session.helo is None and (session.privacy & Privacy.needmailhelo or session.tls_reset):
+        session.reply("503 5.0.0 Polite people say HELO first")
+        return
+    port = session.listener.port
+    if "a" in port.modifiers and "A" not in port.modifiers and not session.authenticated:
+        session.reply("530 5.7.0 Authentication required")
+        return
+    try:
+        path = parse_path(cmd.arg, "FROM", smtputf8_allowed=True)
+    except SyntaxReply as exc:
+        session.reply(exc.reply)
+        return
+    params = path.params
+    if params and not session.esmtp:
+        session.reply("555 5.5.4 ESMTP parameters need EHLO")
+        return
+    if _refuse_dsn(session, params):
+        return
+    tx = Transaction(sender=path.address, smtputf8="SMTPUTF8" in params)
+    max_size = session.ctx.config.max_message_size
+    for name, value in params.items():
+        if name == "SIZE":
+            if value is None or not value.isdigit() or len(value) > 20:
+                session.reply("501 5.5.4 Syntax error in SIZE parameter")
+                return
+            if max_size and int(value) > max_size:
+                session.reply(
+                    f"552 5.3.4 Message size exceeds fixed maximum message size ({max_size})"
+                )
+                return
+        elif name == "BODY":
+            body = (value or "").upper()
+            if body not in ("7BIT", "8BITMIME"):
+                session.reply("501 5.5.4 Unknown BODY type")
+                return
+            tx.body_type = body
+        elif name == "SMTPUTF8":
+            if value is not None:
+                session.reply("501 5.5.4 SMTPUTF8 takes no value")
+                return
+        elif name == "RET":
+            ret = (value or "").upper()
+            if ret not in ("FULL", "HDRS"):
+                session.reply("501 5.5.4 Bad argument for RET parameter")
+                return
+            tx.ret = ret
+        elif name == "ENVID":
+            try:
+                tx.envid = value if value is not None else ""
+                decode_xtext(tx.envid, "ENVID", MAX_ENVID)
+            except SyntaxReply as exc:
+                session.reply(exc.reply)
+                return
+            if not tx.envid:
+                session.reply("501 5.5.4 Syntax error in ENVID parameter value")
+                return
+        elif name == "AUTH":
+            if value is None:
+                session.reply("501 5.5.4 Syntax error in AUTH parameter value")
+                return
+        else:
+            session.reply(f"555 5.5.4 {name[:20]} parameter unrecognized")
+            return
+    sender = path.address
+    if sender and "@" not in sender and "f" in port.modifiers and "u" not in port.modifiers:
+        session.reply(f"553 5.5.4 <{sender}>... Domain name required for sender address {sender}")
+        return
+    if not _disk_ok(session):
+        session.reply("452 4.4.5 Insufficient disk space; try again later")
+        return
+    session.tx = tx
+    session.bad_recipients = 0
+    session.reply(f"250 2.1.0 <{sender}>... Sender ok")
+
+
+async def do_rcpt(session: SmtpSession, cmd: Command) -> None:
+    tx = session.tx
+    if tx is None:
+        session.reply("503 5.0.0 Need MAIL before RCPT")
+        return
+    try:
+        path = parse_path(cmd.arg, "TO", smtputf8_allowed=tx.smtputf8)
+    except SyntaxReply as exc:
+        session.reply(exc.reply)
+        return
+    if path.params and not session.esmtp:
+        session.reply("555 5.5.4 ESMTP parameters need EHLO")
+        return
+    if _refuse_dsn(session, path.params):
+        return
+    request = RecipientRequest(path.address)
+    try:
+        for name, value in path.params.items():
+            if name == "NOTIFY":
+                request.notify = parse_notify(value)
+            elif name == "ORCPT":
+                request.orcpt = parse_orcpt(value)
+            else:
+                session.reply(f"555 5.5.4 {name[:20]} parameter unrecognized")
+                return
+    except SyntaxReply as exc:
+        session.reply(exc.reply)
+        return
+    if not path.address:
+        session.reply("553 5.0.0 <>... User address required")
+        return
+    if len(tx.recipients) >= session.ctx.config.max_recipients:
+        session.reply("452 4.5.3 Too many recipients")
+        return
+    decision = session.ctx.relay.check_recipient(
+        path.address,
+        client_ip=session.client_ip or "",
+        authenticated=bool(session.authenticated) or session.trusted_local is not None,
+    )
+    session.reply(decision.reply)
+    if decision.verdict in (RcptVerdict.LOCAL, RcptVerdict.RELAY):
+        tx.recipients.append(request)
+        return
+    session.log(4, f"<{path.address}>... {decision.reply[4:]}, relay={session.client_name}")
+    if decision.verdict is RcptVerdict.UNKNOWN_USER:
+        session.bad_recipients += 1
+        if session.bad_recipients >= MAX_BAD_RECIPIENTS:
+            session.reply(f"421 4.7.0 {session.host} Too many bad recipients; closing connection")
+            raise CloseSession
+
+
+def _origin(session: SmtpSession) -> Origin:
+    if session.trusted_local is not None:
+        protocol = "ESMTP" if session.esmtp else "SMTP"
+    else:
+        protocol = "ESMTP" if session.esmtp else "SMTP"
+        if session.esmtp and session.conn.tls_active:
+            protocol += "S"
+        if session.esmtp and session.authenticated:
+            protocol += "A"
+    return Origin(
+        protocol=protocol,
+        client=session.client_name,
+        helo=session.helo,
+        client_address=session.client_ip,
+        daemon_flags=session.listener.daemon_flags,
+        authenticated_as=session.authenticated,
+    )
+
+
+def _warnings(session: SmtpSession) -> list[str]:
+    if not session.privacy & Privacy.authwarnings:
+        return []
+    host = session.ctx.system_hostname
+    found: list[str] = []
+    if session.helo is None:
+        found.append(f"{host}: {session.client_name} didn't use HELO protocol")
+    if session.trusted_local is not None and session.trusted_local != "root":
+        found.append(f"{host}: {session.trusted_local} owned process doing -bs")
+    return found
+
+
+async def do_data(session: SmtpSession, cmd: Command) -> None:
+    tx = session.tx
+    if tx is None:
+        session.reply("503 5.0.0 Need MAIL command")
+        return
+    if not tx.recipients:
+        session.reply("503 5.0.0 Need RCPT (recipient)")
+        return
+    try:
+        writer = session.ctx.store.new_message()
+    except (QueueWriteError, OSError) as exc:
+        session.log(1, f"cannot create queue file: {exc}")
+        session.reply("451 4.3.0 Temporary failure writing the queue; try again later")
+        return
+    session.writer = writer
+    write_error: list[BaseException] = []
+
+    def sink(data: bytes) -> None:
+        if write_error:
+            return
+        try:
+            writer.write(data)
+        except (QueueWriteError, OSError) as exc:
+            write_error.append(exc)
+
+    session.reply("354 End data with <CR><LF>.<CR><LF>")
+    traffic = session.ctx.traffic
+    reader = DataReader(
+        session.conn,
+        sink,
+        max_size=session.ctx.config.max_message_size,
+        trace=traffic.read if traffic is not None else None,
+    )
+    deadline = float(session.ctx.config.timeouts.get("datablock", 3600.0))
+    try:
+        result = await asyncio.wait_for(reader.read(), deadline)
+    except TimeoutError:
+        session.abort_message()
+        session.reply(f"421 4.4.2 {session.host} Timeout during DATA; closing connection")
+        raise CloseSession from None
+    session.tx = None
+    if result.reply is not None:
+        session.abort_message()
+        session.log(4, f"message refused ({result.log_note}): {result.reply}")
+        session.reply(result.reply)
+        return
+    if write_error:
+        session.abort_message()
+        session.reply(_write_failure_reply(write_error[0]))
+        return
+    qf = build_queue_file(
+        writer.qid,
+        tx,
+        _origin(session),
+        result.headers,
+        size=result.size,
+        has_8bit=result.has_8bit,
+        host_name=session.host,
+        warnings=_warnings(session),
+    )
+    try:
+        await asyncio.wrap_future(session.ctx.committer.submit(writer, qf))
+    except (QueueWriteError, OSError) as exc:
+        session.writer = None
+        writer.abort()
+        session.log(1, f"queue write failed: {exc}", writer.qid)
+        session.reply(_write_failure_reply(exc))
+        return
+    session.writer = None
+    session.log(
+        5,
+        f"from={qf.sender}, size={result.size}, class=0, nrcpts={len(tx.recipients)}, "
+        f"proto={_origin(session).protocol}, daemon={session.listener.port.name}, "
+        f"relay={session.client_name}",
+        writer.qid,
+    )
+    session.reply(f"250 2.0.0 {writer.qid} Message accepted for delivery")
+
+
+def _write_failure_reply(exc: BaseException) -> str:
+    if isinstance(exc, QueueFullError):
+        return "452 4.3.1 Insufficient system storage"
+    if isinstance(exc, QueueTooBigError):
+        return "552 5.3.4 Message too big for the queue file system"
+    return "451 4.3.0 Temporary failure writing the queue; try again later"

@@ -1,0 +1,157 @@
+"""Carrying out a parsed ``postroom-mta`` invocation: load the configuration, run the mode.
+
+Kept apart from :mod:`.cli` (which only parses) so the daemon, the queue
+listing and submission can be driven from tests with an ``Invocation``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from .cli import (
+    EX_CONFIG,
+    EX_NOPERM,
+    EX_OK,
+    EX_OSERR,
+    EX_UNAVAILABLE,
+    EX_USAGE,
+    NOT_YET,
+    Invocation,
+)
+from .config.loader import ConfigError, load_config
+from .config.model import Config
+from .config.profile import default_config_path, ensure_embedded_profile
+from .logging.maillog import MailLog
+from .logging.traffic import TrafficLog
+from .policy.privacy import Privacy
+from .queue.mailq import format_queue_listing, parse_selection
+from .queue.store import QueueStore
+
+
+def config_path(inv: Invocation) -> Path:
+    """``-C`` if given; else the system file for root when it exists; else the embedded profile."""
+    if inv.config is not None:
+        return inv.config
+    path = default_config_path()
+    if os.geteuid() == 0 and path.exists():
+        return path
+    return ensure_embedded_profile()
+
+
+def may_see_queue(config: Config) -> bool:
+    """restrictmailq: only root and members of the queue directory's group."""
+    if not config.privacy & Privacy.restrictmailq or os.getuid() == 0:
+        return True
+    try:
+        gid = os.stat(config.queue_directory).st_gid
+    except OSError:
+        return False
+    return gid in (os.getgid(), *os.getgroups())
+
+
+def run(inv: Invocation, name: str) -> int:
+    """Run ``inv``; returns a sysexits status."""
+    if inv.rpc:
+        print(f"{name}: --rpc arrives with the control-protocol issue", file=sys.stderr)
+        return EX_UNAVAILABLE
+    if inv.mode in NOT_YET:
+        print(f"{name}: {NOT_YET[inv.mode]}", file=sys.stderr)
+        return EX_UNAVAILABLE
+    try:
+        config = load_config(config_path(inv), tuple(inv.overrides))
+    except ConfigError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return EX_CONFIG
+    if inv.mode == "p":
+        return list_queue(config, inv, name)
+    if inv.mode == "P":
+        count = sum(1 for e in os.scandir(config.queue_directory) if e.name.startswith("qf"))
+        print(f"\t\t{config.queue_directory}: entries={count}")
+        return EX_OK
+    if inv.mode in ("D", "d"):
+        return run_daemon_mode(config, inv, name)
+    if inv.mode == "s":
+        return run_stdio(config, inv)
+    if inv.queue_args and not inv.recipients:
+        print(f"{name}: queue runs arrive with delivery (MTA core, part 2)", file=sys.stderr)
+        return EX_UNAVAILABLE
+    return run_submit(config, inv, name)
+
+
+def list_queue(config: Config, inv: Invocation, name: str) -> int:
+    if not may_see_queue(config):
+        print("You are not permitted to see the queue", file=sys.stderr)
+        return EX_NOPERM
+    try:
+        selection = parse_selection(inv.queue_args)
+    except ValueError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return EX_USAGE
+    sys.stdout.write(
+        format_queue_listing(Path(config.queue_directory), verbose=inv.verbose, selection=selection)
+    )
+    return EX_OK
+
+
+def run_daemon_mode(config: Config, inv: Invocation, name: str) -> int:
+    from .receive.daemon import run_daemon
+    from .receive.server import ListenerError
+
+    if inv.queue_args:
+        print(
+            f"{name}: note: periodic queue runs ({' '.join(inv.queue_args)}) arrive with "
+            "delivery; the daemon only receives for now",
+            file=sys.stderr,
+        )
+    try:
+        return run_daemon(
+            config,
+            overrides=tuple(inv.overrides),
+            traffic_path=inv.traffic,
+            background=inv.mode == "d",
+        )
+    except ListenerError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return EX_OSERR
+
+
+def run_stdio(config: Config, inv: Invocation) -> int:
+    from .receive.setup import build_context, login_name
+    from .receive.stdio import serve_stdio
+
+    log = MailLog(config.log_level, config.log_file)
+    traffic = TrafficLog(inv.traffic) if inv.traffic else None
+    context = build_context(config, log=log, traffic=traffic)
+    try:
+        asyncio.run(serve_stdio(context, login_name()))
+    finally:
+        context.committer.close()
+    return EX_OK
+
+
+def run_submit(config: Config, inv: Invocation, name: str) -> int:
+    from .receive.setup import login_name
+    from .receive.submit import SubmitOptions, submit
+
+    if not inv.recipients and not inv.from_headers:
+        print(f"{name}: Recipient names must be specified", file=sys.stderr)
+        return EX_USAGE
+    store = QueueStore(Path(config.queue_directory), fsync=config.super_safe)
+    result = submit(
+        config,
+        store,
+        SubmitOptions(
+            recipients=tuple(inv.recipients),
+            sender=inv.sender,
+            full_name=inv.full_name,
+            ignore_dots=inv.ignore_dots,
+            from_headers=inv.from_headers,
+            user=login_name(),
+        ),
+    )
+    for line in result.errors:
+        print(line, file=sys.stderr)
+    return result.status

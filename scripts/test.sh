@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set up everything the test suite needs and run all of it:
+# system packages, the venv, ruff, mypy, the import-linter contract and pytest.
+# Extra arguments go to pytest (e.g. `bash scripts/test.sh tests/receive -x`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(swaks m4 openssl)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q -e '.[dev]'
+
+echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
+echo "== mypy"; .venv/bin/mypy
+echo "== import-linter"; PYTHONPATH=typecheck .venv/bin/lint-imports
+echo "== pytest"; .venv/bin/pytest "$@"

@@ -1,0 +1,181 @@
+"""The command line: -bs, -bm, -t, -X, -bp via the mailq link, config errors, --version."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from postroom.core.queue.qf import parse_qf
+
+from tests.support.mta import MtaSetup
+
+CLI = [sys.executable, "-m", "postroom.core.cli"]
+
+
+def run(setup: MtaSetup, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*CLI, "-C", str(setup.config_path), *args],
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def setup(mta_setup: MtaSetup) -> MtaSetup:
+    mta_setup.write()
+    return mta_setup
+
+
+def qfs(setup: MtaSetup) -> list[Path]:
+    return sorted(setup.queue_dir.glob("qf*"))
+
+
+def test_version() -> None:
+    out = subprocess.run([*CLI, "--version"], capture_output=True, text=True, check=True)
+    assert re.fullmatch(r"postroom-mta \d+\.\d+\.\d+\n", out.stdout)
+
+
+def test_bs_session_on_stdin(setup: MtaSetup) -> None:
+    dialogue = (
+        b"EHLO client.example.org\r\nMAIL FROM:<a@example.org>\r\n"
+        b"RCPT TO:<x@remote.example>\r\nDATA\r\nSubject: bs\r\n\r\nhi\r\n.\r\nQUIT\r\n"
+    )
+    res = run(setup, "-bs", stdin=dialogue)
+    out = res.stdout.decode()
+    assert res.returncode == 0, res.stderr
+    assert out.startswith("220 mail.example.test ESMTP Postroom")
+    assert "STARTTLS" not in out and "AUTH" not in out
+    assert "250 2.1.5 <x@remote.example>... Recipient ok" in out  # local submitter may relay
+    assert re.search(r"250 2\.0\.0 \w{14} Message accepted for delivery", out)
+    assert out.rstrip().endswith("221 2.0.0 mail.example.test closing connection")
+    qf = parse_qf(qfs(setup)[0].read_bytes())
+    assert dict(qf.macros)["_"].endswith("@localhost")
+
+
+def test_bm_recipients_as_arguments(setup: MtaSetup) -> None:
+    res = run(
+        setup,
+        "-f",
+        "alice",
+        "-F",
+        "Alice Liddell",
+        "bob@example.test",
+        "x@remote.example",
+        stdin=b"Subject: cmdline\n\nbody\n.\nnot part\n",
+    )
+    assert res.returncode == 0, res.stderr
+    (path,) = qfs(setup)
+    qf = parse_qf(path.read_bytes())
+    assert qf.sender == "alice"
+    assert [r.address for r in qf.recipients] == ["bob@example.test", "x@remote.example"]
+    assert all(r.flags == "PFD" for r in qf.recipients)
+    assert dict(qf.macros)["{daemon_flags}"] == "c u"
+    from_header = next(h for h in qf.headers if h.name == "From")
+    assert (from_header.condition, from_header.value) == ("F", "Alice Liddell <alice>")
+    assert (setup.queue_dir / f"df{path.name[2:]}").read_bytes() == b"body\n"
+
+
+def test_bm_oi_keeps_dot_lines(setup: MtaSetup) -> None:
+    res = run(setup, "-oi", "bob", stdin=b"Subject: dots\n\nbefore\n.\nafter\n")
+    assert res.returncode == 0
+    qid = qfs(setup)[0].name[2:]
+    assert (setup.queue_dir / f"df{qid}").read_bytes() == b"before\n.\nafter\n"
+
+
+def test_t_takes_recipients_from_headers_and_drops_bcc(setup: MtaSetup) -> None:
+    msg = b"To: bob@example.test\nCc: Al <alice@example.test>\nBcc: root\nSubject: t\n\nx\n"
+    res = run(setup, "-t", "-i", "ignored@example.test", stdin=msg)
+    assert res.returncode == 0, res.stderr
+    qf = parse_qf(qfs(setup)[0].read_bytes())
+    assert [r.address for r in qf.recipients] == ["bob@example.test", "alice@example.test", "root"]
+    assert not [h for h in qf.headers if h.name.lower() == "bcc"]
+
+
+def test_unknown_local_user_exits_67(setup: MtaSetup) -> None:
+    res = run(setup, "nosuch@example.test", stdin=b"x\n")
+    assert res.returncode == 67
+    assert b"nosuch@example.test... User unknown" in res.stderr
+    assert qfs(setup) == []
+
+
+def test_mailq_link_name_lists_queue(setup: MtaSetup, tmp_path: Path) -> None:
+    run(setup, "bob", stdin=b"Subject: q\n\nx\n")
+    link = tmp_path / "mailq"
+    link.write_text(
+        f"#!{sys.executable}\nimport sys\nfrom postroom.core.cli import main\nsys.exit(main())\n"
+    )
+    link.chmod(0o755)
+    out = subprocess.run(
+        [str(link), "-C", str(setup.config_path)], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.startswith(f"\t\t{setup.queue_dir} (1 request)\n")
+    assert "-----Q-ID----- --Size-- -----Q-Time----- ------------Sender/Recipient-----------" in out
+
+
+def test_traffic_log_records_both_directions(setup: MtaSetup, tmp_path: Path) -> None:
+    log = tmp_path / "traffic"
+    dialogue = b"EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nQUIT\r\n"
+    run(setup, "-bs", "-X", str(log), stdin=dialogue)
+    lines = log.read_text().splitlines()
+    pid = lines[0].split()[0]
+    assert re.fullmatch(r"\d{5,}", pid)
+    assert lines[0].startswith(f"{pid} >>> 220 mail.example.test ESMTP")
+    assert f"{pid} <<< EHLO c.example" in lines
+    assert f"{pid} <<< MAIL FROM:<a@example.org>" in lines
+    assert f"{pid} >>> 250 2.1.0 <a@example.org>... Sender ok" in lines
+
+
+def test_config_error_exits_78_with_file_line_option(setup: MtaSetup) -> None:
+    text = setup.config_path.read_text() + "MaxMessageSize = -1\n"
+    setup.config_path.write_text(text)
+    line = len(text.splitlines())
+    res = run(setup, "-bp")
+    assert res.returncode == 78
+    err = res.stderr.decode()
+    assert f"{setup.config_path}:{line}: MaxMessageSize:" in err
+    assert "Traceback" not in err
+
+
+def test_bad_override_exits_78(setup: MtaSetup) -> None:
+    res = run(setup, "-O", "LogLevel=loud", "-bp")
+    assert res.returncode == 78
+    assert b"LogLevel" in res.stderr
+
+
+def test_bad_daemon_port_options_exit_78(setup: MtaSetup) -> None:
+    res = run(setup, "-O", "DaemonPortOptions=Name=MTA, Port=99999", "-bD")
+    assert res.returncode == 78
+    assert b"DaemonPortOptions" in res.stderr
+
+
+def test_unknown_flag_is_usage_error(setup: MtaSetup) -> None:
+    res = run(setup, "-Z")
+    assert res.returncode == 64
+    assert b"Illegal option -- Z" in res.stderr
+
+
+def test_listener_already_in_use_is_clear(setup: MtaSetup) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
+        busy.bind(("127.0.0.1", setup.ports["MTA"]))
+        busy.listen()
+        res = run(setup, "-bD")
+    assert res.returncode == 71
+    assert b"Name=MTA: cannot listen on 127.0.0.1 port" in res.stderr
+
+
+def test_embedded_profile_created_for_a_new_user(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path)}
+    res = subprocess.run([*CLI, "-bp"], capture_output=True, text=True, env=env, check=False)
+    assert res.returncode == 0, res.stderr
+    profile = tmp_path / "data" / "postroom"
+    assert (profile / "postroom.toml").exists()
+    assert "is empty" in res.stdout
