@@ -23,6 +23,7 @@ EX_UNAVAILABLE = 69
 EX_SOFTWARE = 70
 EX_OSERR = 71
 EX_TEMPFAIL = 75
+EX_IOERR = 74
 
 LINK_MODES = {
     "mailq": "p",
@@ -150,7 +151,8 @@ def _apply_old_option(inv: Invocation, rest: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point."""
     args = list(sys.argv[1:] if argv is None else argv)
-    name = Path(sys.argv[0]).name if argv is None else "postroom-mta"
+    called = Path(sys.argv[0]).name if argv is None else "postroom-mta"
+    name = called if called in LINK_MODES else "postroom-mta"
     mode = LINK_MODES.get(name, "m")
     try:
         inv = parse_args(args, mode)
@@ -166,6 +168,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(inv, name)
     except KeyboardInterrupt:
         return EX_TEMPFAIL
+    except PermissionError as exc:
+        print(f"{name}: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EX_NOPERM
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{name}: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EX_IOERR
+    except Exception as exc:  # last resort: one line, never a traceback
+        print(f"{name}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EX_SOFTWARE
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import re
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ..policy.files import trust_problem
@@ -222,9 +223,10 @@ def load_config(path: Path, overrides: Sequence[str] = ()) -> Config:
             warnings.append(str(problem))
     if load.errors:
         _raise(load.errors)
+    values["timeouts"] = MappingProxyType(timeouts)
     return Config(
         path=path,
-        lines={name: line for name, (_, line) in load.found.items()},
+        lines=MappingProxyType({name: line for name, (_, line) in load.found.items()}),
         overrides=tuple(overrides),
         warnings=tuple(warnings),
         **values,

@@ -47,8 +47,9 @@ class Daemon:
         self._reload_task: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
-        report = sweep(Path(self.config.queue_directory), lambda text: self.log.log(1, text))
-        del report
+        for warning in self.config.warnings:
+            self.log.log(4, f"configuration warning: {warning}")
+        sweep(Path(self.config.queue_directory), lambda text: self.log.log(1, text))
         context = build_context(self.config, log=self.log, traffic=self.traffic)
         self.server = SmtpServer(context)
         await self.server.start()

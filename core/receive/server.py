@@ -14,7 +14,7 @@ import socket
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..policy.ports import DaemonPort, daemon_flags_macro
+from ..policy.ports import DaemonPort
 from .connection import SmtpConnection
 from .context import ListenerInfo, ReceiverContext, is_loopback
 from .session import SmtpSession
@@ -52,7 +52,7 @@ class SmtpServer:
     async def _open(self, port: DaemonPort) -> Listener | None:
         family = socket.AF_INET6 if port.family == "inet6" else socket.AF_INET
         host = port.addr or ("::" if family == socket.AF_INET6 else "0.0.0.0")  # noqa: S104
-        info = ListenerInfo(port, daemon_flags_macro(port.modifiers), is_loopback(port.addr))
+        info = ListenerInfo(port, port.daemon_flags, is_loopback(port.addr))
         listener = Listener(info)
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:

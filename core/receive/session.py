@@ -298,7 +298,9 @@ class SmtpSession:
             return
         users = self.ctx.auth_users
         assert users is not None
-        ok = users.verify(creds.user, creds.password) and creds.authzid in ("", creds.user)
+        loop = asyncio.get_running_loop()
+        verified = await loop.run_in_executor(None, users.verify, creds.user, creds.password)
+        ok = verified and creds.authzid in ("", creds.user)
         if not ok:
             self.log(
                 10, f"AUTH failure ({mechanism}): user={creds.user[:64]}, relay={self.client_name}"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from postroom.core.config.describe import describe
 from postroom.core.config.errors import ConfigError
 from postroom.core.config.loader import load_config
@@ -272,3 +275,25 @@ def test_describe(tmp_path: Path) -> None:
     assert as_dict["RelayFrom"] == "192.0.2.0/24,2001:db8::/32"
     assert as_dict["MinQueueAge"] == "15m"
     assert {k for k, _ in pairs} == set(option_names())
+
+
+LINE_PARTS = st.sampled_from(
+    [
+        'QueueDirectory = "q"', "LogLevel = 9", "LogLevel = -1", 'HostName = "a.example"',
+        '[Timeout]', 'command = "5m"', 'Timeout.command = "0"', "MaxMessageSize = 1e3",
+        'DaemonPortOptions = ["Name=A, Port=25", "Name=A"]', 'RelayFrom = ["::/0"]',
+        'PrivacyOptions = "goaway,"', "Bogus = 1", '"Timeout.x" = 1', "= 1", "[[arr]]",
+        'LocalDomains = ["a", "b\\u0001"]', "SuperSafe = true", 'SmartHost = "[x]:0"',
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(LINE_PARTS | st.text(max_size=30), max_size=8))
+def test_any_file_loads_or_raises_config_error(lines: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_config(Path(folder), "\n".join(lines) + "\n")
+        try:
+            load_config(path)
+        except ConfigError as exc:
+            assert str(exc).startswith(str(path))

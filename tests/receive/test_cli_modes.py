@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -179,3 +182,47 @@ def test_embedded_profile_created_for_a_new_user(tmp_path: Path) -> None:
     profile = tmp_path / "data" / "postroom"
     assert (profile / "postroom.toml").exists()
     assert "is empty" in res.stdout
+
+
+@pytest.fixture
+def public_setup() -> Iterator[MtaSetup]:
+    """A configuration another user can reach (pytest's tmp_path is private to root)."""
+    base = Path(tempfile.mkdtemp(prefix="postroom-test-"))
+    base.chmod(0o755)
+    setup = MtaSetup(base / "mta")
+    setup.write()
+    setup.base.chmod(0o755)
+    yield setup
+    shutil.rmtree(base)
+
+
+def as_nobody(setup: MtaSetup, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [
+            "setpriv",
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            *CLI,
+            "-C",
+            str(setup.config_path),
+            *args,
+        ],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_restrictmailq_refuses_other_users(public_setup: MtaSetup) -> None:
+    res = as_nobody(public_setup, "-O", "PrivacyOptions=restrictmailq", "-bp")
+    assert res.returncode == 77
+    assert res.stderr.decode().strip() == "You are not permitted to see the queue"
+
+
+def test_unreadable_queue_is_a_clear_error(public_setup: MtaSetup) -> None:
+    res = as_nobody(public_setup, "-bp")
+    assert res.returncode == 77
+    assert res.stderr.decode().strip() == (
+        f"postroom-mta: {public_setup.queue_dir}: Permission denied"
+    )

@@ -142,6 +142,7 @@ def test_swaks_tls_auth_pipelining(mta: RunningMta, mech: str) -> None:
 
     qf = parse_qf(next(mta.setup.queue_dir.glob("qf*")).read_bytes())
     assert dict(qf.macros)["r"] == "ESMTPSA"
+    assert dict(qf.macros)["{daemon_flags}"] == "EE a"  # Sendmail's form of M=Ea
     assert qf.auth == AUTH_USER
 
 
