@@ -185,7 +185,8 @@ class SmtpSession:
             self.reply("500 5.5.2 Line too long")
             return
         cmd = parse_command(raw)
-        self.log(15, f"<-- {_redact(raw).decode('utf-8', 'replace')}")
+        if self.ctx.log.enabled(15):
+            self.log(15, f"<-- {_redact(raw).decode('utf-8', 'replace')}")
         handler = self._handlers.get(cmd.verb)
         if handler is None:
             await self.unknown(cmd, raw)

@@ -226,3 +226,20 @@ def test_unreadable_queue_is_a_clear_error(public_setup: MtaSetup) -> None:
     assert res.stderr.decode().strip() == (
         f"postroom-mta: {public_setup.queue_dir}: Permission denied"
     )
+
+
+def test_bp_capital_counts_entries(setup: MtaSetup) -> None:
+    for _ in range(3):
+        run(setup, "bob", stdin=b"Subject: n\n\nx\n")
+    res = run(setup, "-bP")
+    assert res.returncode == 0
+    assert res.stdout.decode() == f"\t\t{setup.queue_dir}: entries=3\n"
+
+
+def test_queue_selection_flags_filter_the_listing(setup: MtaSetup) -> None:
+    run(setup, "-f", "alice", "bob", stdin=b"Subject: a\n\nx\n")
+    run(setup, "-f", "root", "alice", stdin=b"Subject: b\n\nx\n")
+    only_root = run(setup, "-bp", "-qSroot").stdout.decode()
+    assert "(1 request" in only_root and " root\n" in only_root
+    not_root = run(setup, "-bp", "-q!Sroot").stdout.decode()
+    assert "(1 request" in not_root and " alice\n" in not_root
