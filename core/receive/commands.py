@@ -10,6 +10,7 @@ property-tested without a socket.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 MAX_LOCAL_PART = 64
@@ -94,20 +95,28 @@ def parse_path(arg: str, keyword: str, *, smtputf8_allowed: bool) -> Path:
     return Path(address, params)
 
 
-def _closing_bracket(text: str) -> int:
-    """Index of the ``>`` closing the path, skipping quoted strings."""
-    quoted = False
-    escaped = False
-    for i, ch in enumerate(text[1:], start=1):
+def _unquoted(text: str) -> Iterator[tuple[int, str]]:
+    """Yield ``(index, char)`` for characters outside quoted strings and escapes.
+
+    A final item ``(-1, '"')`` is yielded when a quoted string is left open.
+    """
+    quoted = escaped = False
+    for i, ch in enumerate(text):
         if escaped:
             escaped = False
         elif ch == "\\":
             escaped = True
         elif ch == '"':
             quoted = not quoted
-        elif ch == ">" and not quoted:
-            return i
-    return -1
+        elif not quoted:
+            yield i, ch
+    if quoted:
+        yield -1, '"'
+
+
+def _closing_bracket(text: str) -> int:
+    """Index of the ``>`` closing the path, skipping quoted strings."""
+    return next((i for i, ch in _unquoted(text[1:]) if ch == ">" and i >= 0), -2) + 1
 
 
 def _parse_params(text: str) -> dict[str, str | None]:
@@ -147,30 +156,12 @@ def check_address(address: str, *, smtputf8: bool) -> None:
 
 
 def _unbalanced_quotes(address: str) -> bool:
-    quoted = escaped = False
-    for ch in address:
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == '"':
-            quoted = not quoted
-    return quoted
+    return any(i < 0 for i, _ in _unquoted(address))
 
 
 def split_address(address: str) -> tuple[str, str | None]:
     """Local part and domain, split at the last ``@`` outside a quoted string."""
-    quoted = escaped = False
-    at = -1
-    for i, ch in enumerate(address):
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == '"':
-            quoted = not quoted
-        elif ch == "@" and not quoted:
-            at = i
+    at = max((i for i, ch in _unquoted(address) if ch == "@"), default=-1)
     if at < 0:
         return address, None
     return address[:at], address[at + 1 :]

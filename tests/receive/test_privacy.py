@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 
 import pytest
+from postroom.core.queue.qf import QueueFile, parse_qf
 
 from tests.support.mta import HOST_NAME, RunningMta
 
@@ -122,12 +124,8 @@ def test_noreceipts_refuses_every_dsn_parameter(start_mta: Callable[..., Running
     assert w.cmd("RCPT TO:<alice>") == "250 2.1.5 <alice>... Recipient ok"
 
 
-def test_authwarnings_header_for_helo_less_mail(start_mta: Callable[..., RunningMta]) -> None:
-    import socket
-
-    from postroom.core.queue.qf import parse_qf
-
-    mta = start_mta(PrivacyOptions=["authwarnings"])
+def helo_less_message(mta: RunningMta) -> QueueFile:
+    """Send one message without HELO/EHLO and return its qf."""
     w = Wire(mta.port())
     w.greeting()
     w.cmd("MAIL FROM:<spoof@example.org>")
@@ -135,24 +133,18 @@ def test_authwarnings_header_for_helo_less_mail(start_mta: Callable[..., Running
     w.cmd("DATA")
     w.send(b"Subject: no helo\r\n\r\nhello\r\n.\r\n")
     qid = w.reply().split()[2]
-    qf = parse_qf((mta.setup.queue_dir / f"qf{qid}").read_bytes())
+    return parse_qf((mta.setup.queue_dir / f"qf{qid}").read_bytes())
+
+
+def test_authwarnings_header_for_helo_less_mail(start_mta: Callable[..., RunningMta]) -> None:
+    qf = helo_less_message(start_mta(PrivacyOptions=["authwarnings"]))
     warnings = [h.value for h in qf.headers if h.name == "X-Authentication-Warning"]
     assert warnings == [f"{socket.gethostname()}: localhost [127.0.0.1] didn't use HELO protocol"]
     assert dict(qf.macros)["r"] == "SMTP"
 
 
 def test_no_authwarnings_without_the_flag(start_mta: Callable[..., RunningMta]) -> None:
-    from postroom.core.queue.qf import parse_qf
-
-    mta = start_mta(PrivacyOptions=["public"])
-    w = Wire(mta.port())
-    w.greeting()
-    w.cmd("MAIL FROM:<spoof@example.org>")
-    w.cmd("RCPT TO:<alice>")
-    w.cmd("DATA")
-    w.send(b"Subject: no helo\r\n\r\nhello\r\n.\r\n")
-    qid = w.reply().split()[2]
-    qf = parse_qf((mta.setup.queue_dir / f"qf{qid}").read_bytes())
+    qf = helo_less_message(start_mta(PrivacyOptions=["public"]))
     assert not [h for h in qf.headers if h.name == "X-Authentication-Warning"]
 
 

@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Callable
 
 import pytest
+from postroom.core.queue.qf import parse_qf
 
 from tests.support.mta import AUTH_PASSWORD, AUTH_USER, RunningMta
 
@@ -113,33 +114,27 @@ def test_f_modifier_requires_qualified_sender(start_mta: Callable[..., RunningMt
     assert w.cmd("MAIL FROM:<>").startswith("250 ")
 
 
-@pytest.mark.parametrize("mech", ["PLAIN", "LOGIN"])
-def test_swaks_tls_auth_pipelining(mta: RunningMta, mech: str) -> None:
-    result = swaks(
+def swaks_submit(mta: RunningMta, mech: str, password: str) -> subprocess.CompletedProcess[str]:
+    """Submit on the MSA with STARTTLS, AUTH and PIPELINING."""
+    server = [
         "--server",
         "127.0.0.1",
         "--port",
         str(mta.port("MSA")),
-        "--from",
-        "a@example.org",
-        "--to",
-        "x@remote.example",
-        "--tls",
-        "--auth",
-        mech,
-        "--auth-user",
-        AUTH_USER,
-        "--auth-password",
-        AUTH_PASSWORD,
-        "--pipeline",
         "--ehlo",
         "client.example.org",
-    )
+    ]
+    envelope = ["--from", "a@example.org", "--to", "x@remote.example"]
+    auth = ["--tls", "--auth", mech, "--auth-user", AUTH_USER, "--auth-password", password]
+    return swaks(*server, *envelope, *auth, "--pipeline")
+
+
+@pytest.mark.parametrize("mech", ["PLAIN", "LOGIN"])
+def test_swaks_tls_auth_pipelining(mta: RunningMta, mech: str) -> None:
+    result = swaks_submit(mta, mech, AUTH_PASSWORD)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Message accepted for delivery" in result.stdout
     assert len(list(mta.setup.queue_dir.glob("qf*"))) == 1
-    from postroom.core.queue.qf import parse_qf
-
     qf = parse_qf(next(mta.setup.queue_dir.glob("qf*")).read_bytes())
     assert dict(qf.macros)["r"] == "ESMTPSA"
     assert dict(qf.macros)["{daemon_flags}"] == "EE a"  # Sendmail's form of M=Ea
@@ -147,22 +142,6 @@ def test_swaks_tls_auth_pipelining(mta: RunningMta, mech: str) -> None:
 
 
 def test_swaks_wrong_password_is_refused(mta: RunningMta) -> None:
-    result = swaks(
-        "--server",
-        "127.0.0.1",
-        "--port",
-        str(mta.port("MSA")),
-        "--from",
-        "a@example.org",
-        "--to",
-        "x@remote.example",
-        "--tls",
-        "--auth",
-        "PLAIN",
-        "--auth-user",
-        AUTH_USER,
-        "--auth-password",
-        "wrong",
-    )
+    result = swaks_submit(mta, "PLAIN", "wrong")
     assert result.returncode != 0
     assert "535 5.7.8" in result.stdout
