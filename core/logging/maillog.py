@@ -42,7 +42,7 @@ class MailLog:
         """Log ``text`` (prefixed by ``qid:`` when given) if ``level`` is enabled."""
         if level > self.level:
             return
-        clean = "".join(c if c.isprintable() else "?" for c in text)
+        clean = text if text.isprintable() else "".join(c if c.isprintable() else "?" for c in text)
         message = f"{qid}: {clean}" if qid else clean
         if self._syslog:
             syslog.syslog(syslog.LOG_INFO if level > 1 else syslog.LOG_CRIT, message)

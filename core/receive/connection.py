@@ -62,6 +62,7 @@ class SmtpConnection(asyncio.Protocol):
         self._buffer = bytearray()
         self._eof = False
         self._waiter: asyncio.Future[None] | None = None
+        self._deadline: float | None = None
         self._transport: asyncio.Transport | None = None
         self._out: asyncio.WriteTransport | None = None
         self._pending = bytearray()
@@ -123,11 +124,25 @@ class SmtpConnection(asyncio.Protocol):
 
     async def _wait_for_data(self) -> None:
         self.flush()
-        self._waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._waiter = loop.create_future()
+        timer = None
+        if self._deadline is not None:
+            delay = self._deadline - loop.time()
+            if delay <= 0:
+                raise TimeoutError
+            timer = loop.call_later(delay, self._expire, self._waiter)
         try:
             await self._waiter
         finally:
             self._waiter = None
+            if timer is not None:
+                timer.cancel()
+
+    @staticmethod
+    def _expire(waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            waiter.set_exception(TimeoutError())
 
     def _consume(self, n: int) -> bytes:
         data = bytes(self._buffer[:n])
@@ -137,12 +152,22 @@ class SmtpConnection(asyncio.Protocol):
             self._transport.resume_reading()
         return data
 
-    async def readline(self, limit: int) -> Line:
+    async def readline(self, limit: int, timeout: float | None = None) -> Line:
         """Read one line of at most ``limit`` octets (terminator included).
 
         A longer line is drained to its end and returned with ``overflow``; the
         buffer never holds more than ``HIGH_WATER`` plus one socket read.
+        ``TimeoutError`` when the whole line has not arrived within ``timeout``.
         """
+        if timeout is None:
+            return await self._readline(limit)
+        self._deadline = asyncio.get_running_loop().time() + timeout
+        try:
+            return await self._readline(limit)
+        finally:
+            self._deadline = None
+
+    async def _readline(self, limit: int) -> Line:
         kept = b""
         overflow = False
         while True:

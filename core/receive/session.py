@@ -168,7 +168,7 @@ class SmtpSession:
     async def read_line(self, limit: int) -> tuple[bytes, bool]:
         """Read a command-channel line under the command timeout; 421 on timeout."""
         try:
-            line = await asyncio.wait_for(self.conn.readline(limit), self.command_timeout)
+            line = await self.conn.readline(limit, self.command_timeout)
         except TimeoutError:
             self.reply(f"421 4.4.2 {self.host} Timeout waiting for input; closing connection")
             self.log(2, f"timeout waiting for input from {self.client_name}")
