@@ -184,7 +184,11 @@ async def do_rcpt(session: SmtpSession, cmd: Command) -> None:
     if decision.verdict in (RcptVerdict.LOCAL, RcptVerdict.RELAY):
         tx.recipients.append(request)
         return
-    session.log(4, f"<{path.address}>... {decision.reply[4:]}, relay={session.client_name}")
+    session.log(
+        4,
+        f"ruleset=check_rcpt, arg1=<{path.address}>, relay={session.client_name}, "
+        f"reject={decision.reply}",
+    )
     if decision.verdict is RcptVerdict.UNKNOWN_USER:
         session.bad_recipients += 1
         if session.bad_recipients >= MAX_BAD_RECIPIENTS:
@@ -292,11 +296,12 @@ async def do_data(session: SmtpSession, cmd: Command) -> None:
         session.reply(_write_failure_reply(exc))
         return
     session.writer = None
+    msgid = next((h.value for h in qf.headers if h.name.lower() == "message-id"), "")
     session.log(
         5,
         f"from={qf.sender}, size={result.size}, class=0, nrcpts={len(tx.recipients)}, "
-        f"proto={_origin(session).protocol}, daemon={session.listener.port.name}, "
-        f"relay={session.client_name}",
+        f"msgid={msgid}, proto={_origin(session).protocol}, "
+        f"daemon={session.listener.port.name}, relay={session.client_name}",
         writer.qid,
     )
     session.reply(f"250 2.0.0 {writer.qid} Message accepted for delivery")

@@ -125,3 +125,37 @@ def test_bd_detaches_and_writes_a_pid_file(mta_setup: MtaSetup) -> None:
     while pid_file.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not pid_file.exists()
+
+
+def test_sigusr1_dumps_state_to_the_log(mta: RunningMta) -> None:
+    w = Wire(mta.port())
+    w.greeting()
+    w.cmd("EHLO client.example.org")
+    w.cmd("MAIL FROM:<a@example.org>")
+    mta.send_signal(signal.SIGUSR1)
+    log = wait_for_log(mta.setup.log_file, "--- end of state dump ---")
+    dump = log[log.index("--- dumping state on SIGUSR1: $j = mail.example.test ---") :]
+    assert f"listener MTA: 127.0.0.1 port {mta.port()}" in dump
+    assert "session localhost [127.0.0.1] helo=client.example.org tls=no auth=- state=MAIL" in dump
+    assert str(mta.setup.log_file) in dump  # the open log file is listed among the fds
+
+
+def test_log_lines_in_sendmail_style(mta: RunningMta) -> None:
+    w = Wire(mta.port())
+    w.greeting()
+    w.cmd("EHLO client.example.org")
+    w.cmd("MAIL FROM:<a@example.org>")
+    w.cmd("RCPT TO:<x@remote.example>")
+    w.cmd("RCPT TO:<alice>")
+    w.cmd("DATA")
+    w.send(b"Subject: s\r\nMessage-Id: <m1@example.org>\r\n\r\nx\r\n.\r\n")
+    qid = w.reply().split()[2]
+    log = wait_for_log(mta.setup.log_file, f"{qid}: from=")
+    assert (
+        f"{qid}: from=<a@example.org>, size=43, class=0, nrcpts=1, msgid=<m1@example.org>, "
+        "proto=ESMTP, daemon=MTA, relay=localhost [127.0.0.1]"
+    ) in log
+    assert (
+        "ruleset=check_rcpt, arg1=<x@remote.example>, relay=localhost [127.0.0.1], "
+        "reject=550 5.7.1 <x@remote.example>... Relaying denied"
+    ) in log
