@@ -37,10 +37,7 @@ LINK_MODES = {
 NOT_YET = {
     "i": "newaliases (-bi) arrives with the aliases issue (MTA core, part 3)",
     "v": "address verification (-bv) arrives with the aliases issue (MTA core, part 3)",
-    "h": "hoststat (-bh) arrives with delivery (MTA core, part 2)",
-    "H": "purgestat (-bH) arrives with delivery (MTA core, part 2)",
     "t": "address test mode (-bt) is not provided by Postroom",
-    "mailstats": "mailstats arrives with the statistics issue (MTA core, part 4)",
     "praliases": "praliases arrives with the aliases issue (MTA core, part 3)",
     "vacation": "vacation arrives with the aliases/vacation issue (MTA core, part 3)",
 }
@@ -159,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return EX_USAGE
+    if mode == "mailstats":
+        from .runner import run_mailstats
+
+        return run_mailstats(args)
     if inv.version:
         print(f"postroom-mta {__version__}")
         return EX_OK

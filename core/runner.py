@@ -24,11 +24,20 @@ from .cli import (
 from .config.loader import ConfigError, load_config
 from .config.model import Config
 from .config.profile import default_config_path, ensure_embedded_profile
+from .hoststat import (
+    HostStatusError,
+    HostStatusStore,
+    check_purge_permission,
+    format_hoststat,
+    purge,
+)
 from .logging.maillog import MailLog
 from .logging.traffic import TrafficLog
 from .policy.privacy import Privacy
 from .queue.mailq import format_queue_listing, parse_selection
 from .queue.store import QueueStore
+from .stats import mailstats_main
+from .stats.recorder import StatsRecorder
 
 
 def config_path(inv: Invocation) -> Path:
@@ -71,6 +80,12 @@ def run(inv: Invocation, name: str) -> int:
         count = sum(1 for e in os.scandir(config.queue_directory) if e.name.startswith("qf"))
         print(f"\t\t{config.queue_directory}: entries={count}")
         return EX_OK
+    if inv.mode == "h":
+        store = HostStatusStore(config.host_status_directory)
+        sys.stdout.write(format_hoststat(store, verbose=inv.verbose))
+        return EX_OK
+    if inv.mode == "H":
+        return purge_host_status(config, name)
     if inv.mode in ("D", "d"):
         return run_daemon_mode(config, inv, name)
     if inv.mode == "s":
@@ -129,6 +144,7 @@ def run_stdio(config: Config, inv: Invocation) -> int:
         asyncio.run(serve_stdio(context, login_name()))
     finally:
         context.committer.close()
+        context.stats.close()
     return EX_OK
 
 
@@ -151,7 +167,44 @@ def run_submit(config: Config, inv: Invocation, name: str) -> int:
             from_headers=inv.from_headers,
             user=login_name(),
         ),
+        stats=StatsRecorder(config.status_file, config.time_series_file),
     )
     for line in result.errors:
         print(line, file=sys.stderr)
     return result.status
+
+
+def purge_host_status(config: Config, name: str) -> int:
+    """purgestat / -bH: only root (Sendmail's TrustedUser rule) may purge."""
+    try:
+        check_purge_permission()
+    except HostStatusError:
+        print("Permission denied (real uid not trusted)", file=sys.stderr)
+        return EX_NOPERM
+    if config.host_status_directory.is_dir():
+        purge(config.host_status_directory, timeout=config.timeouts["hoststatus"])
+    return EX_OK
+
+
+def run_mailstats(args: list[str]) -> int:
+    """``mailstats [-C config] [-f file] [-o] [-p] [-P]``.
+
+    ``-C`` names Postroom's configuration (for the default StatusFile); the
+    rest are Sendmail's mailstats flags.
+    """
+    rest: list[str] = []
+    chosen: Path | None = None
+    items = iter(args)
+    for arg in items:
+        if arg == "-C":
+            chosen = Path(next(items, ""))
+        elif arg.startswith("-C"):
+            chosen = Path(arg[2:])
+        else:
+            rest.append(arg)
+    try:
+        config = load_config(config_path(Invocation(config=chosen)), ())
+    except ConfigError as exc:
+        print(f"mailstats: {exc}", file=sys.stderr)
+        return EX_CONFIG
+    return mailstats_main(rest, config.status_file)

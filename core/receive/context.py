@@ -21,6 +21,7 @@ from ..policy.ports import DaemonPort
 from ..policy.privacy import Privacy
 from ..policy.relay import RelayPolicy
 from ..queue.store import GroupCommitter, QueueStore
+from ..stats.recorder import StatsRecorder
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class ReceiverContext:
     relay: RelayPolicy
     log: MailLog
     local_user_known: Callable[[str], bool]
+    stats: StatsRecorder
     auth_users: AuthUsers | None = None
     tls: ssl.SSLContext | None = None
     traffic: TrafficLog | None = None

@@ -14,6 +14,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from ..config.loader import ConfigError, load_config
 from ..config.model import Config
 from ..logging.maillog import MailLog
 from ..logging.traffic import TrafficLog
+from ..queue.qid import qid_time
 from ..queue.store import sweep
 from .server import SmtpServer
 from .setup import build_context
@@ -61,10 +63,13 @@ class Daemon:
         self.log.log(9, f"starting daemon ({self._listening()})")
         if self.ready is not None:
             self.ready(self.server)
+        ticker = loop.create_task(self._stats_ticker())
         await self._stop.wait()
         self.log.log(9, "stopping daemon (SIGTERM)")
+        ticker.cancel()
         await self.server.shutdown()
         context.committer.close()
+        context.stats.close()
         if self.traffic is not None:
             self.traffic.close()
 
@@ -72,6 +77,19 @@ class Daemon:
         assert self.server is not None
         bound = self.server.bound_addresses()
         return ", ".join(f"{name}={addr[0]}:{addr[1]}" for name, addr in bound.items())
+
+    async def _stats_ticker(self) -> None:
+        """Flush counters every second; sample the queue's size and age every minute."""
+        tick = 0
+        while True:
+            await asyncio.sleep(1.0)
+            assert self.server is not None
+            stats = self.server.context.stats
+            stats.flush()
+            if tick % 60 == 0:
+                size, oldest = queue_gauges(Path(self.config.queue_directory))
+                stats.set_queue_gauges(size, oldest)
+            tick += 1
 
     def dump_state(self) -> None:
         """SIGUSR1: log listeners, sessions and open files (Sendmail's dumpstate)."""
@@ -105,6 +123,21 @@ class Daemon:
         self.config = new
         self.log.level = new.log_level
         self.log.log(9, f"configuration reloaded from {new.path} ({self._listening()})")
+
+
+def queue_gauges(queue_dir: Path, now: float | None = None) -> tuple[int, float]:
+    """Number of queued jobs and the age of the oldest, from file names alone."""
+    stamp = time.time() if now is None else now
+    count, oldest = 0, stamp
+    with os.scandir(queue_dir) as entries:
+        for entry in entries:
+            if entry.name.startswith("qf"):
+                count += 1
+                try:
+                    oldest = min(oldest, qid_time(entry.name[2:]).timestamp())
+                except ValueError:
+                    continue
+    return count, stamp - oldest
 
 
 def state_lines(server: SmtpServer, config: Config) -> list[str]:

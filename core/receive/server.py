@@ -102,6 +102,7 @@ class SmtpServer:
             conn.close()
             return
         self.per_client[key] += 1
+        self.context.stats.connection_in()
         session = SmtpSession(conn, self.context, listener.info, client_ip=client_ip)
         self.sessions.add(session)
         task = asyncio.get_running_loop().create_task(session.run())

@@ -13,6 +13,7 @@ from ..logging.traffic import TrafficLog
 from ..policy.auth_users import AuthUsers
 from ..policy.relay import RelayPolicy
 from ..queue.store import GroupCommitter, QueueStore
+from ..stats.recorder import StatsRecorder
 from .context import ReceiverContext, server_tls_context
 
 
@@ -42,6 +43,7 @@ def build_context(
     traffic: TrafficLog | None = None,
     store: QueueStore | None = None,
     committer: GroupCommitter | None = None,
+    stats: StatsRecorder | None = None,
 ) -> ReceiverContext:
     """Everything sessions need; raises ``OSError``/``ssl.SSLError`` on unreadable TLS files."""
     store = store or QueueStore(Path(config.queue_directory), fsync=config.super_safe)
@@ -64,6 +66,7 @@ def build_context(
         relay=relay,
         log=log,
         local_user_known=known,
+        stats=stats or recorder_for(config, log),
         auth_users=auth,
         tls=tls,
         traffic=traffic,
@@ -76,3 +79,10 @@ def login_name() -> str:
         return pwd.getpwuid(os.getuid()).pw_name
     except KeyError:
         return str(os.getuid())
+
+
+def recorder_for(config: Config, log: MailLog) -> StatsRecorder:
+    """The statistics recorder for ``config``'s StatusFile and TimeSeriesFile."""
+    return StatsRecorder(
+        config.status_file, config.time_series_file, log=lambda text: log.log(1, text)
+    )

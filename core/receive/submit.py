@@ -19,6 +19,7 @@ from typing import BinaryIO
 from ..config.model import Config
 from ..policy.privacy import Privacy
 from ..queue.store import QueueStore, QueueWriteError
+from ..stats.recorder import LOCAL, StatsRecorder
 from .commands import SyntaxReply, check_address
 from .envelope import Origin, RecipientRequest, Transaction, build_queue_file
 from .headers import HeaderSplitter
@@ -65,7 +66,11 @@ def _header_recipients(headers: list[tuple[str, str]]) -> list[str]:
 
 
 def submit(
-    config: Config, store: QueueStore, options: SubmitOptions, stream: BinaryIO | None = None
+    config: Config,
+    store: QueueStore,
+    options: SubmitOptions,
+    stream: BinaryIO | None = None,
+    stats: StatsRecorder | None = None,
 ) -> SubmitResult:
     """Queue one message from ``stream`` (standard input by default)."""
     lines = _read_lines(stream or sys.stdin.buffer, options.ignore_dots)
@@ -147,5 +152,8 @@ def submit(
             raise
     except (QueueWriteError, OSError) as exc:
         return SubmitResult(EX_CANTCREAT, None, (*errors, f"cannot queue message: {exc}"))
+    if stats is not None:
+        stats.received(LOCAL, size)
+        stats.close()
     status = EX_NOUSER if errors else EX_OK
     return SubmitResult(status, writer.qid, tuple(errors))

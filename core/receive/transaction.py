@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ..policy.privacy import Privacy
 from ..policy.relay import RcptVerdict
 from ..queue.store import QueueFullError, QueueTooBigError, QueueWriteError
+from ..stats.recorder import ESMTP, LOCAL
 from .commands import (
     MAX_ENVID,
     Command,
@@ -184,6 +185,8 @@ async def do_rcpt(session: SmtpSession, cmd: Command) -> None:
     if decision.verdict in (RcptVerdict.LOCAL, RcptVerdict.RELAY):
         tx.recipients.append(request)
         return
+    if decision.verdict in (RcptVerdict.DENIED, RcptVerdict.MALFORMED):
+        session.ctx.stats.rejected(_mailer(session))
     session.log(
         4,
         f"ruleset=check_rcpt, arg1=<{path.address}>, relay={session.client_name}, "
@@ -194,6 +197,11 @@ async def do_rcpt(session: SmtpSession, cmd: Command) -> None:
         if session.bad_recipients >= MAX_BAD_RECIPIENTS:
             session.reply(f"421 4.7.0 {session.host} Too many bad recipients; closing connection")
             raise CloseSession
+
+
+def _mailer(session: SmtpSession) -> int:
+    """Sendmail's mailer number for where the mail came from: local or esmtp."""
+    return LOCAL if session.trusted_local is not None else ESMTP
 
 
 def _origin(session: SmtpSession) -> Origin:
@@ -296,6 +304,7 @@ async def do_data(session: SmtpSession, cmd: Command) -> None:
         session.reply(_write_failure_reply(exc))
         return
     session.writer = None
+    session.ctx.stats.received(_mailer(session), result.size)
     msgid = next((h.value for h in qf.headers if h.name.lower() == "message-id"), "")
     session.log(
         5,

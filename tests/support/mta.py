@@ -75,6 +75,9 @@ class MtaSetup:
         users = self.base / "authusers"
         if not users.exists():
             add_user(users, AUTH_USER, AUTH_PASSWORD)
+        stats = self.base / "statistics"
+        if not stats.exists():
+            stats.touch()  # Sendmail counts only into a file that exists
         listeners = listeners if listeners is not None else {"MTA": "", "MSA": "M=Ea"}
         daemon_ports = []
         for name, extra in listeners.items():
@@ -94,6 +97,8 @@ class MtaSetup:
             "ServerKeyFile": str(key),
             "AuthUsersFile": str(users),
             "PrivacyOptions": ["authwarnings"],
+            "StatusFile": str(stats),
+            "TimeSeriesFile": str(self.base / "timeseries"),
         }
         values.update(self.options)
         lines = ["# written by tests/support/mta.py"]
