@@ -21,6 +21,7 @@ from .cli import (
     NOT_YET,
     Invocation,
 )
+from .config.durations import parse_duration
 from .config.loader import ConfigError, load_config
 from .config.model import Config
 from .config.profile import default_config_path, ensure_embedded_profile
@@ -91,9 +92,55 @@ def run(inv: Invocation, name: str) -> int:
     if inv.mode == "s":
         return run_stdio(config, inv)
     if inv.queue_args and not inv.recipients:
-        print(f"{name}: queue runs arrive with delivery (MTA core, part 2)", file=sys.stderr)
-        return EX_UNAVAILABLE
+        return run_queue_once(config, inv, name)
     return run_submit(config, inv, name)
+
+
+def queue_interval(queue_args: list[str]) -> float | None:
+    """The interval of ``-q30m`` (seconds), or None when no -q flag carries one."""
+    for arg in queue_args:
+        body = arg[2:]
+        if body and body[0].isdigit():
+            return parse_duration(body, "m")
+    return None
+
+
+def may_run_queue(config: Config) -> bool:
+    """restrictqrun: only root and the owner of the queue directory."""
+    if not config.privacy & Privacy.restrictqrun or os.getuid() == 0:
+        return True
+    try:
+        return os.stat(config.queue_directory).st_uid == os.getuid()
+    except OSError:
+        return False
+
+
+def run_queue_once(config: Config, inv: Invocation, name: str) -> int:
+    """``-q``, ``-qf``, ``-qI/-qR/-qS[!]...``, ``-qQ``: one run in the foreground."""
+    from .deliver import run_queue
+
+    if not may_run_queue(config):
+        print("You do not have permission to process the queue", file=sys.stderr)
+        return EX_NOPERM
+    if queue_interval(inv.queue_args) is not None:
+        print(f"{name}: a periodic queue runner needs -bD or -bd", file=sys.stderr)
+        return EX_USAGE
+    log = MailLog(config.log_level, config.log_file)
+    stats = StatsRecorder(config.status_file, config.time_series_file)
+    try:
+        run_queue(
+            config,
+            inv.queue_args,
+            verbose=sys.stdout if inv.verbose else None,
+            log=log,
+            stats=stats,
+        )
+    except ValueError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return EX_USAGE
+    finally:
+        stats.close()
+    return EX_OK
 
 
 def list_queue(config: Config, inv: Invocation, name: str) -> int:
@@ -115,18 +162,13 @@ def run_daemon_mode(config: Config, inv: Invocation, name: str) -> int:
     from .receive.daemon import run_daemon
     from .receive.server import ListenerError
 
-    if inv.queue_args:
-        print(
-            f"{name}: note: periodic queue runs ({' '.join(inv.queue_args)}) arrive with "
-            "delivery; the daemon only receives for now",
-            file=sys.stderr,
-        )
     try:
         return run_daemon(
             config,
             overrides=tuple(inv.overrides),
             traffic_path=inv.traffic,
             background=inv.mode == "d",
+            queue_interval=queue_interval(inv.queue_args),
         )
     except ListenerError as exc:
         print(f"{name}: {exc}", file=sys.stderr)

@@ -48,6 +48,7 @@ class ReceiverContext:
     tls: ssl.SSLContext | None = None
     traffic: TrafficLog | None = None
     system_hostname: str = ""
+    etrn: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         if not self.system_hostname:

@@ -20,10 +20,12 @@ from pathlib import Path
 
 from ..config.loader import ConfigError, load_config
 from ..config.model import Config
+from ..deliver import QueueRunner, etrn_selection, host_status_store
 from ..logging.maillog import MailLog
 from ..logging.traffic import TrafficLog
 from ..queue.qid import qid_time
 from ..queue.store import sweep
+from .context import ReceiverContext
 from .server import SmtpServer
 from .setup import build_context
 
@@ -38,12 +40,16 @@ class Daemon:
         overrides: tuple[str, ...] = (),
         traffic_path: Path | None = None,
         ready: Callable[[SmtpServer], None] | None = None,
+        queue_interval: float | None = None,
     ) -> None:
         self.config = config
         self.overrides = overrides
         self.log = MailLog(config.log_level, config.log_file)
         self.traffic = TrafficLog(traffic_path) if traffic_path else None
         self.ready = ready
+        self.queue_interval = queue_interval
+        self.runner: QueueRunner | None = None
+        self._runs: set[asyncio.Task[object]] = set()
         self.server: SmtpServer | None = None
         self._stop = asyncio.Event()
         self._reload_task: asyncio.Task[None] | None = None
@@ -53,6 +59,8 @@ class Daemon:
             self.log.log(4, f"configuration warning: {warning}")
         sweep(Path(self.config.queue_directory), lambda text: self.log.log(1, text))
         context = build_context(self.config, log=self.log, traffic=self.traffic)
+        self.runner = self._make_runner(context)
+        context.etrn = self.etrn
         self.server = SmtpServer(context)
         await self.server.start()
         loop = asyncio.get_running_loop()
@@ -64,9 +72,18 @@ class Daemon:
         if self.ready is not None:
             self.ready(self.server)
         ticker = loop.create_task(self._stats_ticker())
+        periodic = None
+        if self.queue_interval:
+            periodic = loop.create_task(
+                self.runner.run_periodically(self.queue_interval, self._stop)
+            )
         await self._stop.wait()
         self.log.log(9, "stopping daemon (SIGTERM)")
         ticker.cancel()
+        if periodic is not None:
+            await asyncio.wait([periodic], timeout=30)
+        for run in list(self._runs):
+            run.cancel()
         await self.server.shutdown()
         context.committer.close()
         context.stats.close()
@@ -77,6 +94,24 @@ class Daemon:
         assert self.server is not None
         bound = self.server.bound_addresses()
         return ", ".join(f"{name}={addr[0]}:{addr[1]}" for name, addr in bound.items())
+
+    def _make_runner(self, context: ReceiverContext) -> QueueRunner:
+        return QueueRunner(
+            context.config,
+            log=self.log,
+            store=context.store,
+            host_status=host_status_store(context.config, self.log),
+            stats=context.stats,
+        )
+
+    def etrn(self, argument: str) -> None:
+        """ETRN: start a queue run for the recipients at ``argument``'s domain."""
+        assert self.runner is not None
+        task = asyncio.get_running_loop().create_task(
+            self.runner.run_once(etrn_selection(argument))
+        )
+        self._runs.add(task)
+        task.add_done_callback(self._runs.discard)
 
     async def _stats_ticker(self) -> None:
         """Flush counters every second; sample the queue's size and age every minute."""
@@ -94,7 +129,7 @@ class Daemon:
     def dump_state(self) -> None:
         """SIGUSR1: log listeners, sessions and open files (Sendmail's dumpstate)."""
         assert self.server is not None
-        for line in state_lines(self.server, self.config):
+        for line in state_lines(self.server, self.config, len(self._runs)):
             self.log.log(0, line)
 
     def _schedule_reload(self) -> None:
@@ -116,7 +151,9 @@ class Daemon:
                 store=self.server.context.store,
                 committer=self.server.context.committer,
             )
+            context.etrn = self.etrn
             await self.server.replace(context)
+            self.runner = self._make_runner(context)
         except (OSError, ValueError) as exc:
             self.log.log(1, f"reload refused, old configuration stays in force: {exc}")
             return
@@ -140,7 +177,7 @@ def queue_gauges(queue_dir: Path, now: float | None = None) -> tuple[int, float]
     return count, stamp - oldest
 
 
-def state_lines(server: SmtpServer, config: Config) -> list[str]:
+def state_lines(server: SmtpServer, config: Config, runs: int = 0) -> list[str]:
     """The lines of a state dump, Sendmail's order where it has one."""
     lines = [f"--- dumping state on SIGUSR1: $j = {config.host_name} ---"]
     if config.host_name.lower() not in config.local_domains:
@@ -163,7 +200,7 @@ def state_lines(server: SmtpServer, config: Config) -> list[str]:
         except OSError:
             continue
         lines.append(f"fd {entry.name}: {target}")
-    lines.append("queue runner: none in this process (delivery is not built yet)")
+    lines.append(f"queue runs in progress (ETRN): {runs}")
     lines.append("--- end of state dump ---")
     return lines
 
@@ -193,11 +230,14 @@ def run_daemon(
     overrides: tuple[str, ...] = (),
     traffic_path: Path | None = None,
     background: bool = False,
+    queue_interval: float | None = None,
 ) -> int:
     """Entry for ``-bD``/``-bd``; returns the exit status."""
     if background:
         detach(pid_file_path(config))
-    daemon = Daemon(config, overrides=overrides, traffic_path=traffic_path)
+    daemon = Daemon(
+        config, overrides=overrides, traffic_path=traffic_path, queue_interval=queue_interval
+    )
 
     def announce(server: SmtpServer) -> None:
         if not background:

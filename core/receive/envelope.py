@@ -82,7 +82,7 @@ def _received(qid: str, origin: Origin, host: str, rcpts: Sequence[str], date: s
         helo = origin.helo or origin.client_address or "unknown"
         text = f"from {helo} ({origin.client})\n\t{by} with {origin.protocol} id {qid}"
     if len(rcpts) == 1:
-        text += f"\n\tfor {rcpts[0]}"
+        return f"{text}\n\tfor {rcpts[0]}; {date}"
     return f"{text};\n\t{date}"
 
 

@@ -109,6 +109,12 @@ async def do_etrn(session: SmtpSession, cmd: Command) -> None:
         session.reply(f"459 4.5.4 Queue {echo(cmd.arg[1:])} unknown")
         return
     session.log(6, f"{session.client_name}: ETRN {echo(cmd.arg)}")
+    if session.ctx.etrn is not None:
+        try:
+            session.ctx.etrn(cmd.arg)
+        except ValueError:
+            session.reply(f"501 5.5.4 Invalid ETRN argument {echo(cmd.arg)}")
+            return
     session.reply(f"250 2.0.0 Queuing for node {echo(cmd.arg)} started")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -43,3 +45,15 @@ def start_mta(mta_setup: MtaSetup) -> Iterator[Callable[..., RunningMta]]:
 @pytest.fixture
 def mta(start_mta: Callable[..., RunningMta]) -> RunningMta:
     return start_mta()
+
+
+@pytest.fixture
+def public_setup() -> Iterator[MtaSetup]:
+    """A configuration another user can reach (pytest's tmp_path is private to root)."""
+    base = Path(tempfile.mkdtemp(prefix="postroom-test-"))
+    base.chmod(0o755)
+    setup = MtaSetup(base / "mta")
+    setup.write()
+    setup.base.chmod(0o755)
+    yield setup
+    shutil.rmtree(base)

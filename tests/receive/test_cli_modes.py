@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -182,18 +179,6 @@ def test_embedded_profile_created_for_a_new_user(tmp_path: Path) -> None:
     profile = tmp_path / "data" / "postroom"
     assert (profile / "postroom.toml").exists()
     assert "is empty" in res.stdout
-
-
-@pytest.fixture
-def public_setup() -> Iterator[MtaSetup]:
-    """A configuration another user can reach (pytest's tmp_path is private to root)."""
-    base = Path(tempfile.mkdtemp(prefix="postroom-test-"))
-    base.chmod(0o755)
-    setup = MtaSetup(base / "mta")
-    setup.write()
-    setup.base.chmod(0o755)
-    yield setup
-    shutil.rmtree(base)
 
 
 def as_nobody(setup: MtaSetup, *args: str) -> subprocess.CompletedProcess[bytes]:

@@ -60,6 +60,10 @@ class MtaSetup:
         return self.base / "mqueue"
 
     @property
+    def spool_dir(self) -> Path:
+        return self.base / "spool"
+
+    @property
     def log_file(self) -> Path:
         return self.base / "maillog"
 
@@ -67,6 +71,7 @@ class MtaSetup:
         """Write the config; ``listeners`` maps a name to its extra DaemonPortOptions text."""
         self.base.mkdir(parents=True, exist_ok=True)
         self.queue_dir.mkdir(mode=0o700, exist_ok=True)
+        self.spool_dir.mkdir(mode=0o755, exist_ok=True)
         certs = self.base / "certs"
         certs.mkdir(exist_ok=True)
         cert, key = certs / "server.pem", certs / "server.key"
@@ -99,6 +104,7 @@ class MtaSetup:
             "PrivacyOptions": ["authwarnings"],
             "StatusFile": str(stats),
             "TimeSeriesFile": str(self.base / "timeseries"),
+            "MailSpoolDirectory": str(self.spool_dir),
         }
         values.update(self.options)
         lines = ["# written by tests/support/mta.py"]
