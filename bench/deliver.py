@@ -23,21 +23,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.debpeers import postfix_tool  # noqa: E402
-from postroom.core.config.loader import load_config  # noqa: E402
-from postroom.core.deliver import QueueRunner  # noqa: E402
-from postroom.core.logging.maillog import MailLog  # noqa: E402
-from postroom.core.queue import QueueStore  # noqa: E402
-from postroom.core.receive.envelope import (  # noqa: E402
+from postroom.core.config.loader import load_config
+from postroom.core.deliver import QueueRunner
+from postroom.core.logging.maillog import MailLog
+from postroom.core.queue import QueueStore
+from postroom.core.receive.envelope import (
     Origin,
     RecipientRequest,
     Transaction,
     build_queue_file,
 )
-from tests.support.mta import MtaSetup, free_port  # noqa: E402
 
-BODY = b"".join(b"line %04d of a benchmark message body, 64 octets long.........\n" % i
-                for i in range(64))
+from bench.debpeers import postfix_tool
+from tests.support.mta import MtaSetup, free_port
+
+BODY = b"".join(
+    b"line %04d of a benchmark message body, 64 octets long.........\n" % i for i in range(64)
+)
 
 
 def fill_queue(queue_dir: Path, count: int) -> None:
@@ -47,10 +49,18 @@ def fill_queue(queue_dir: Path, count: int) -> None:
     for i in range(count):
         writer = store.new_message()
         writer.write(BODY)
-        tx = Transaction(sender="bench@example.org",
-                         recipients=[RecipientRequest(f"user{i}@remote.example")])
-        qf = build_queue_file(writer.qid, tx, origin, headers, size=len(BODY) + 40,
-                              has_8bit=False, host_name="mail.example.test")
+        tx = Transaction(
+            sender="bench@example.org", recipients=[RecipientRequest(f"user{i}@remote.example")]
+        )
+        qf = build_queue_file(
+            writer.qid,
+            tx,
+            origin,
+            headers,
+            size=len(BODY) + 40,
+            has_8bit=False,
+            host_name="mail.example.test",
+        )
         writer.commit(qf)
 
 
@@ -73,9 +83,14 @@ def main() -> int:
     port = free_port()
     sink = subprocess.Popen([*sink_argv, "-u", "nobody", f"127.0.0.1:{port}", "256"], env=env)
     try:
-        setup = MtaSetup(base / "mta", options={
-            "LogLevel": 6, "SmartHost": f"[127.0.0.1]:{port}", "HostStatusDirectory": "",
-        })
+        setup = MtaSetup(
+            base / "mta",
+            options={
+                "LogLevel": 6,
+                "SmartHost": f"[127.0.0.1]:{port}",
+                "HostStatusDirectory": "",
+            },
+        )
         setup.options.pop("HostStatusDirectory")
         setup.write(listeners={"MTA": ""})
         print(f"{'parallel':>8} {'msg/s':>9}   ({opts.messages} x {len(BODY)} B -> smtp-sink)")
