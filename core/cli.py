@@ -151,15 +151,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     called = Path(sys.argv[0]).name if argv is None else "postroom-mta"
     name = called if called in LINK_MODES else "postroom-mta"
     mode = LINK_MODES.get(name, "m")
+    if mode == "mailstats":
+        from .runner import run_mailstats
+
+        return run_mailstats(args)
     try:
         inv = parse_args(args, mode)
     except UsageError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return EX_USAGE
-    if mode == "mailstats":
-        from .runner import run_mailstats
-
-        return run_mailstats(args)
     if inv.version:
         print(f"postroom-mta {__version__}")
         return EX_OK

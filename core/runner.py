@@ -134,6 +134,7 @@ def run_queue_once(config: Config, inv: Invocation, name: str) -> int:
             verbose=sys.stdout if inv.verbose else None,
             log=log,
             stats=stats,
+            traffic=TrafficLog(inv.traffic) if inv.traffic else None,
         )
     except ValueError as exc:
         print(f"{name}: {exc}", file=sys.stderr)

@@ -27,6 +27,7 @@ from typing import Protocol, TextIO
 from ..config.model import Config
 from ..hoststat import pintvl as clock_interval
 from ..logging.maillog import MailLog
+from ..logging.traffic import TrafficLog
 from ..queue.errors import JobNotFoundError, QueueError, QueueFileError, QueueLockedError
 from ..queue.locks import JobLock
 from ..queue.qf import QueueFile, parse_qf
@@ -89,6 +90,7 @@ class RunContext:
     policy: Policy
     clock: Callable[[], float]
     verbose: TextIO | None = None
+    traffic: TrafficLog | None = None
     stats: Counters | None = None
     min_age: Callable[[int], float] = lambda attempts: 0.0
 
@@ -136,7 +138,7 @@ async def process_job(
         df = ctx.queue_dir / ("df" + qid)
         if not df.exists():
             return _lose(ctx, lock, qid, f"{path}: data file {df.name} is missing")
-        transcript = Transcript(ctx.queue_dir / ("xf" + qid), ctx.verbose)
+        transcript = Transcript(ctx.queue_dir / ("xf" + qid), ctx.verbose, ctx.traffic)
         try:
             return await _attempt(ctx, lock, qf, qid, df, transcript, sequence, now)
         finally:

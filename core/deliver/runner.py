@@ -37,6 +37,7 @@ from typing import TextIO
 from ..config.model import Config
 from ..hoststat import HostStatusStore
 from ..logging.maillog import MailLog
+from ..logging.traffic import TrafficLog
 from ..policy.privacy import Privacy
 from ..queue.selection import Match, QueueSelection, parse_selection
 from ..queue.store import QueueStore
@@ -104,6 +105,7 @@ class QueueRunner:
         host_status: HostStatusStore | None = None,
         stats: Counters | None = None,
         verbose: TextIO | None = None,
+        traffic: TrafficLog | None = None,
         smtp_port: int = 25,
         max_active: int = MAX_ACTIVE,
         clock: Callable[[], float] = time.time,
@@ -116,6 +118,7 @@ class QueueRunner:
         self.log = log
         self.store = store or QueueStore(Path(config.queue_directory), fsync=config.super_safe)
         self.verbose = verbose
+        self.traffic = traffic
         self.smtp_port = smtp_port
         self.max_active = max(1, max_active)
         self.clock = clock
@@ -179,6 +182,7 @@ class QueueRunner:
             policy=self.policy,
             clock=self.clock,
             verbose=self.verbose,
+            traffic=self.traffic,
             stats=self.stats,
             min_age=self.min_age,
         )
@@ -226,7 +230,11 @@ class QueueRunner:
         try:
             await asyncio.gather(*(worker() for _ in range(max(1, min(width, len(order))))))
         finally:
-            observer = Transcript(None, self.verbose) if self.verbose is not None else None
+            observer = (
+                Transcript(None, self.verbose, self.traffic)
+                if self.verbose is not None or self.traffic is not None
+                else None
+            )
             await pool.close_all(observer)
         return report
 
@@ -264,6 +272,7 @@ def run_queue(
     verbose: TextIO | None = None,
     log: MailLog | None = None,
     stats: Counters | None = None,
+    traffic: TrafficLog | None = None,
 ) -> RunReport:
     """``-q`` / ``-qf`` / ``-qI...`` once, synchronously (raises QueueSelectionError)."""
     selection = parse_selection(list(queue_args))
@@ -274,5 +283,6 @@ def run_queue(
         host_status=host_status_store(config, log),
         stats=stats,
         verbose=verbose,
+        traffic=traffic,
     )
     return asyncio.run(runner.run_once(selection))

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from ..logging.traffic import TrafficLog
 from ..queue.errors import InvalidQueueIdError
 from ..queue.locks import open_locked
 from ..queue.qid import check_qid
@@ -38,9 +39,15 @@ MAX_KEPT = 64 * 1024
 class Transcript:
     """The xf file and verbose stream of one job attempt."""
 
-    def __init__(self, path: Path | None = None, verbose: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        verbose: TextIO | None = None,
+        traffic: TrafficLog | None = None,
+    ) -> None:
         self.path = path
         self.verbose = verbose
+        self.traffic = traffic
         self._lines: list[str] = []
         self._kept = 0
         self._fd: int | None = None
@@ -53,7 +60,12 @@ class Transcript:
 
     # -- output ---------------------------------------------------------
     def say(self, text: str) -> None:
-        """A ``-v`` progress line (not in the xf)."""
+        """A ``-v`` progress line (not in the xf); with ``-X`` also in the traffic log."""
+        if self.traffic is not None and self.verbose is not None:
+            self.traffic.wrote(text.encode("utf-8", "surrogateescape"))
+        self._show(text)
+
+    def _show(self, text: str) -> None:
         if self.verbose is not None:
             self.verbose.write(text + "\n")
             self.verbose.flush()
@@ -77,13 +89,17 @@ class Transcript:
     def session(self, host: str) -> None:
         """A new SMTP session with ``host`` starts (its intro line is owed again)."""
         self._host = host
+        if self.traffic is not None:
+            self.traffic.event(f"CONNECT {host}")
         self._need_intro = True
         self._last_command = ""
 
     def command(self, line: str) -> None:
         """A command we sent."""
         self._last_command = line
-        self.say(">>> " + line)
+        if self.traffic is not None:
+            self.traffic.wrote(_redacted(line).encode("utf-8", "surrogateescape"))
+        self._show(">>> " + line)
 
     def reply(self, line: str) -> None:
         """One reply line we read."""
@@ -96,7 +112,9 @@ class Transcript:
                 self.xf(">>> " + self._last_command)
                 self._last_command = ""
             self.xf("<<< " + line)
-        self.say(line)
+        if self.traffic is not None:
+            self.traffic.read(line.encode("utf-8", "surrogateescape"))
+        self._show(line)
 
     # -- reading back and cleanup ----------------------------------------
     def text(self) -> str:
@@ -148,3 +166,10 @@ def remove_stale_transcripts(queue_dir: Path, log: Callable[[str], None]) -> lis
             for fd in fds:
                 os.close(fd)
     return removed
+
+
+def _redacted(line: str) -> str:
+    """AUTH lines keep their verb and mechanism only."""
+    return (
+        " ".join(line.split(" ")[:2]) + " <redacted>" if line.upper().startswith("AUTH ") else line
+    )

@@ -34,5 +34,9 @@ class TrafficLog:
         prefix = self._prefix()
         self._file.write(b"".join(prefix + b">>> " + ln + b"\n" for ln in lines))
 
+    def event(self, text: str) -> None:
+        """An ``=== CONNECT host`` / ``=== EXEC argv`` line."""
+        self._file.write(self._prefix() + b"=== " + text.encode("utf-8", "replace") + b"\n")
+
     def close(self) -> None:
         self._file.close()

@@ -102,6 +102,7 @@ class Daemon:
             store=context.store,
             host_status=host_status_store(context.config, self.log),
             stats=context.stats,
+            traffic=self.traffic,
         )
 
     def etrn(self, argument: str) -> None:

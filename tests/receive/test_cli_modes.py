@@ -118,17 +118,38 @@ def test_mailq_link_name_lists_queue(setup: MtaSetup, tmp_path: Path) -> None:
     assert "-----Q-ID----- --Size-- -----Q-Time----- ------------Sender/Recipient-----------" in out
 
 
-def test_traffic_log_records_both_directions(setup: MtaSetup, tmp_path: Path) -> None:
+def test_traffic_log_of_a_known_session_line_by_line(setup: MtaSetup, tmp_path: Path) -> None:
     log = tmp_path / "traffic"
-    dialogue = b"EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nQUIT\r\n"
+    dialogue = (
+        b"HELO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<bob>\r\nDATA\r\n"
+        b"Subject: x\r\n\r\n..dot\r\n.\r\nQUIT\r\n"
+    )
     run(setup, "-bs", "-X", str(log), stdin=dialogue)
     lines = log.read_text().splitlines()
     pid = lines[0].split()[0]
     assert re.fullmatch(r"\d{5,}", pid)
-    assert lines[0].startswith(f"{pid} >>> 220 mail.example.test ESMTP")
-    assert f"{pid} <<< EHLO c.example" in lines
-    assert f"{pid} <<< MAIL FROM:<a@example.org>" in lines
-    assert f"{pid} >>> 250 2.1.0 <a@example.org>... Sender ok" in lines
+    greeting = re.escape(f"{pid} >>> 220 mail.example.test ESMTP Postroom ") + r"[\d.]+; .+"
+    assert re.fullmatch(greeting, lines[0])
+    accepted = (
+        re.escape(f"{pid} >>> 250 2.0.0 ") + r"\w{14}" + re.escape(" Message accepted for delivery")
+    )
+    assert re.fullmatch(accepted, lines[13])
+    assert lines[1:13] + lines[14:] == [
+        f"{pid} <<< HELO c.example",
+        f"{pid} >>> 250 mail.example.test Hello root@localhost, pleased to meet you",
+        f"{pid} <<< MAIL FROM:<a@example.org>",
+        f"{pid} >>> 250 2.1.0 <a@example.org>... Sender ok",
+        f"{pid} <<< RCPT TO:<bob>",
+        f"{pid} >>> 250 2.1.5 <bob>... Recipient ok",
+        f"{pid} <<< DATA",
+        f"{pid} >>> 354 End data with <CR><LF>.<CR><LF>",
+        f"{pid} <<< Subject: x",
+        f"{pid} <<< ",
+        f"{pid} <<< ..dot",
+        f"{pid} <<< .",
+        f"{pid} <<< QUIT",
+        f"{pid} >>> 221 2.0.0 mail.example.test closing connection",
+    ]
 
 
 def test_config_error_exits_78_with_file_line_option(setup: MtaSetup) -> None:

@@ -102,3 +102,33 @@ def test_restrictqrun_refuses_other_users(public_setup: MtaSetup) -> None:
     )
     assert res.returncode == 77
     assert res.stderr.strip() == "You do not have permission to process the queue"
+
+
+def test_traffic_log_of_a_queue_run(mta_setup: MtaSetup, tmp_path: Path) -> None:
+    dest_setup = MtaSetup(
+        tmp_path / "dest",
+        options={"HostName": "dest.example.test", "RelayFrom": ["127.0.0.0/8"]},
+    )
+    dest_setup.write(listeners={"MTA": ""})
+    with RunningMta(dest_setup) as dest:
+        mta_setup.options["SmartHost"] = f"[127.0.0.1]:{dest.port()}"
+        mta_setup.write()
+        cfg = str(mta_setup.config_path)
+        subprocess.run(
+            [*CLI, "-C", cfg, "-f", "alice", "x@remote.example"],
+            input=b"Subject: out\n\nhi\n",
+            check=True,
+        )
+        log = tmp_path / "traffic"
+        subprocess.run([*CLI, "-C", cfg, "-q", "-X", str(log)], check=True)
+    lines = log.read_text().splitlines()
+    pid = lines[0].split()[0]
+    assert lines[0] == f"{pid} === CONNECT [127.0.0.1]"
+    assert lines[1].startswith(f"{pid} <<< 220 dest.example.test ESMTP Postroom")
+    assert f"{pid} >>> EHLO mail.example.test" in lines
+    assert any(line.startswith(f"{pid} >>> MAIL From:<alice@mail.example.test>") for line in lines)
+    assert f"{pid} >>> RCPT To:<x@remote.example>" in lines
+    assert any(
+        line.startswith(f"{pid} <<< 250 2.0.0 ") and "Message accepted" in line for line in lines
+    )
+    assert lines[-1].startswith(f"{pid} <<< 221 2.0.0")

@@ -6,7 +6,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from postroom.core.hoststat import HostStatus, HostStatusStore, format_hoststat
 from postroom.core.stats import StatusFile, TimeSeries
 
@@ -17,11 +20,13 @@ from .smtpwire import Wire
 CLI = [sys.executable, "-m", "postroom.core.cli"]
 
 
-def send(mta: RunningMta, rcpts: list[str]) -> None:
-    w = Wire(mta.port())
+def send(
+    mta: RunningMta, rcpts: list[str], source: str | None = None, sender: str = "a@example.org"
+) -> None:
+    w = Wire(mta.port(), source=source)
     w.greeting()
     w.cmd("EHLO client.example.org")
-    w.cmd("MAIL FROM:<a@example.org>")
+    w.cmd(f"MAIL FROM:<{sender}>")
     for rcpt in rcpts:
         w.cmd(f"RCPT TO:<{rcpt}>")
     if w.cmd("DATA").startswith("354"):
@@ -31,8 +36,6 @@ def send(mta: RunningMta, rcpts: list[str]) -> None:
 
 
 def link(tmp: object, name: str) -> str:
-    from pathlib import Path
-
     path = Path(str(tmp)) / name
     path.write_text(
         f"#!{sys.executable}\nimport sys\nfrom postroom.core.cli import main\nsys.exit(main())\n"
@@ -97,3 +100,70 @@ def test_hoststat_and_purgestat_links(mta_setup: MtaSetup, tmp_path: object) -> 
     )
     assert res.returncode == 0, res.stderr
     assert format_hoststat(HostStatusStore(directory)) == ""
+
+
+def test_delivered_and_bounced_counts_agree_everywhere(mta_setup: MtaSetup, tmp_path: Path) -> None:
+    # The destination refuses to relay for us (550 5.7.1), so mail sent there bounces.
+    dest_setup = MtaSetup(tmp_path / "dest", options={"HostName": "dest.example.test"})
+    dest_setup.write(listeners={"MTA": ""})
+    started = time.time()
+    with RunningMta(dest_setup) as dest:
+        mta_setup.options["SmartHost"] = f"[127.0.0.1]:{dest.port()}"
+        mta_setup.write()
+        with RunningMta(mta_setup) as mta:
+            send(mta, ["alice"])  # delivered locally
+            send(mta, ["x@remote.example"], source="127.0.0.2", sender="bob@example.test")
+            send(mta, ["y@remote.example"])  # rejected: relaying denied
+        subprocess.run([*CLI, "-C", str(mta_setup.config_path), "-q"], check=True)
+    stats = StatusFile(mta_setup.base / "statistics").read()
+    assert (stats.nf[5], stats.nr[5], stats.cr, stats.cf) == (2, 1, 1, 3)
+    assert stats.nt[3] == 2  # alice's message, and the bounce to bob
+    assert stats.ct == 1
+    out = subprocess.run(
+        [link(tmp_path, "mailstats"), "-C", str(mta_setup.config_path), "-P"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in out[1:]}
+    assert rows["3"][:3] == ["0", "0", "2"]  # local: msgsfr, bytes_from, msgsto
+    assert rows["5"][0] == "2" and rows["5"][4] == "1"  # esmtp: msgsfr, msgsrej
+    assert rows["C"] == ["3", "1", "1"]
+    with TimeSeries(mta_setup.base / "timeseries") as ring:
+        data = ring.read(started - 60, time.time() + 60, resolution="minute")
+    totals = {
+        name: sum(data.counters[name])
+        for name in ("received", "delivered", "bounced", "rejected", "connections")
+    }
+    assert totals == {"received": 2, "delivered": 2, "bounced": 1, "rejected": 1, "connections": 3}
+
+
+def logged_session(start_mta: Callable[..., RunningMta], level: int) -> str:
+    mta = start_mta(LogLevel=level, PrivacyOptions=["public"])
+    w = Wire(mta.port())
+    w.greeting()
+    w.cmd("EHLO client.example.org")
+    w.cmd("VRFY alice")
+    w.cmd("QUIT")
+    send(mta, ["alice"])
+    mta.stop()
+    return mta.setup.log_file.read_text()
+
+
+@pytest.mark.parametrize(
+    ("level", "present", "absent"),
+    [
+        (5, ["from=<a@example.org>"], ["VRFY alice", "connect from", "<-- EHLO"]),
+        (6, ["from=<a@example.org>", "VRFY alice"], ["connect from", "<-- EHLO"]),
+        (12, ["from=<a@example.org>", "VRFY alice", "connect from"], ["<-- EHLO"]),
+        (15, ["from=<a@example.org>", "VRFY alice", "connect from", "<-- EHLO"], []),
+    ],
+)
+def test_log_levels_gate_events(
+    start_mta: Callable[..., RunningMta], level: int, present: list[str], absent: list[str]
+) -> None:
+    log = logged_session(start_mta, level)
+    for text in present:
+        assert text in log, f"{text!r} missing at LogLevel {level}"
+    for text in absent:
+        assert text not in log, f"{text!r} logged at LogLevel {level}"
