@@ -193,6 +193,16 @@ class SmtpConnection(asyncio.Protocol):
                 raise ConnectionClosed
             await self._wait_for_data()
 
+    def take_lines(self, limit: int) -> bytes:
+        """Everything buffered up to the last complete line (at most ``limit`` octets); no wait."""
+        end = self._buffer.rfind(b"\n", 0, limit)
+        return self._consume(end + 1) if end >= 0 else b""
+
+    def unread(self, data: bytes) -> None:
+        """Put ``data`` back in front of the buffer (it was taken but not used)."""
+        if data:
+            self._buffer[:0] = data
+
     def has_line(self) -> bool:
         """True when a complete line is already buffered (a pipelined command)."""
         return b"\n" in self._buffer

@@ -20,6 +20,7 @@ from .connection import ConnectionClosed, SmtpConnection
 from .headers import MAX_HEADER_BYTES, HeaderSplitter
 
 MAX_LINE = 1000  # octets including CRLF (RFC 5321 §4.5.3.1.6)
+BLOCK = 256 * 1024  # body octets taken at once on the fast path
 
 
 @dataclass
@@ -58,6 +59,7 @@ class DataReader:
         self._headers = HeaderSplitter()
         self._result.headers = self._headers.headers
         self._pending_body = bytearray()
+        self._slow = False
 
     def _refuse(self, reply: str, note: str) -> None:
         if self._result.reply is None:
@@ -69,6 +71,12 @@ class DataReader:
         result = self._result
         previous = "crlf"  # the CRLF of the DATA command precedes the first line
         while True:
+            if previous == "crlf" and self._fast_path_ok():
+                block = self._conn.take_lines(BLOCK)
+                if block:
+                    if self._bulk(block):
+                        break
+                    continue
             line = await self._conn.readline(MAX_LINE)
             raw = line.data
             if self._trace is not None:
@@ -95,6 +103,51 @@ class DataReader:
         if result.reply is None:
             self._flush_body()
         return result
+
+    def _fast_path_ok(self) -> bool:
+        return (
+            self._trace is None
+            and not self._slow
+            and self._result.reply is None
+            and not self._headers.in_headers
+        )
+
+    def _bulk(self, block: bytes) -> bool:
+        """Take whole CRLF lines of body at once; True when the end of data was among them.
+
+        Anything unusual (bare CR or LF, an overlong line) puts the block back and
+        leaves the rest of the message to the line-by-line path, which refuses it.
+        """
+        end = (b"\r\n" + block).find(b"\r\n.\r\n")
+        body = block if end < 0 else block[:end]
+        crlf = body.count(b"\r\n")
+        too_long = body and max(map(len, body.split(b"\n"))) + 1 > MAX_LINE
+        if body.count(b"\n") != crlf or body.count(b"\r") != crlf or too_long:
+            self._conn.unread(block)
+            self._slow = True
+            return False
+        if end >= 0:
+            self._conn.unread(block[end + 3 :])
+        data = body.replace(b"\r\n", b"\n")
+        if data.startswith(b"."):
+            data = data[1:]
+        data = data.replace(b"\n.", b"\n")
+        result = self._result
+        result.lines += crlf
+        result.size += len(data)
+        if self._max_size and result.size > self._max_size:
+            self._refuse(
+                f"552 5.3.4 Message size exceeds fixed maximum message size ({self._max_size})",
+                "too_big",
+            )
+            return end >= 0
+        if not result.has_8bit and not data.isascii():
+            result.has_8bit = True
+        self._pending_body += data
+        result.body_size += len(data)
+        if len(self._pending_body) >= 64 * 1024:
+            self._flush_body()
+        return end >= 0
 
     def _store_line(self, raw: bytes) -> None:
         result = self._result

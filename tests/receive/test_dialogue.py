@@ -118,3 +118,24 @@ def test_mailq_lists_what_the_daemon_accepted(mta: RunningMta) -> None:
     assert f"\t\t{mta.setup.queue_dir} (1 request)" in out
     assert "<a@example.org>" in out and "<bob@example.test>" in out
     assert out.endswith("\t\tTotal requests: 1\n")
+
+
+def test_large_body_with_dot_lines_is_stored_exactly(mta: RunningMta) -> None:
+    import random
+
+    rng = random.Random(7)
+    lines = []
+    for i in range(20000):
+        text = "".join(rng.choice("ab.c ") for _ in range(rng.randrange(0, 80)))
+        lines.append(("." + text) if i % 7 == 0 else text)
+    stored = "".join(line + "\n" for line in lines).encode()
+    wire = "".join(("." + line if line.startswith(".") else line) + "\r\n" for line in lines)
+    w = Wire(mta.port())
+    w.greeting()
+    w.cmd("EHLO client.example.org")
+    w.cmd("MAIL FROM:<a@example.org>")
+    w.cmd("RCPT TO:<bob>")
+    w.cmd("DATA")
+    w.send(b"Subject: big\r\n\r\n" + wire.encode() + b".\r\n")
+    qid = w.reply().split()[2]
+    assert (mta.setup.queue_dir / f"df{qid}").read_bytes() == stored
