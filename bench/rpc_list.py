@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from postroom.core.control.client import RpcClient, Transport
 from postroom.gui.transport import KeyFileAuth, LocalTransport, RemoteCommand, SshTransport
+
 from tests.control.queuefill import fill_queue
 from tests.control.support import SERVER, write_config
 from tests.transport.sshd import SshServer
@@ -66,9 +67,7 @@ def time_list(client: RpcClient, params: dict[str, Any]) -> tuple[float, float, 
     return (first[0] - start if first else total), total, rows
 
 
-def bench_transport(
-    name: str, make: Callable[[], Transport], runs: int, report: list[str]
-) -> None:
+def bench_transport(name: str, make: Callable[[], Transport], runs: int, report: list[str]) -> None:
     start = time.monotonic()
     transport = make()
     client = RpcClient(transport, timeout=600)
@@ -89,8 +88,9 @@ def time_command(argv: list[str], runs: int, env: dict[str, str] | None = None) 
     best = float("inf")
     for _ in range(runs):
         start = time.monotonic()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
-                       env=env)  # fmt: skip
+        subprocess.run(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env
+        )
         best = min(best, time.monotonic() - start)
     return best
 
@@ -99,6 +99,7 @@ def sendmail_mailq(queue_dir: Path, work: Path, runs: int) -> str:
     try:
         from tests.peers.sendmail import PeerUnavailable, SendmailPeer, ensure_sendmail
 
+        work.mkdir(parents=True, exist_ok=True)
         peer = SendmailPeer(ensure_sendmail(), work, queue_dir)
     except Exception as exc:
         return f"Sendmail 8.17 mailq: not run ({exc})"
@@ -146,9 +147,11 @@ def main() -> int:
                         port=sshd.port,
                         known_hosts=known,
                         user_known_hosts=work / "none",
-                        remote=RemoteCommand(programs=(sys.executable,),
-                                             args=("-m", "postroom.core.control"),
-                                             config=str(config)),  # fmt: skip
+                        remote=RemoteCommand(
+                            programs=(sys.executable,),
+                            args=("-m", "postroom.core.control"),
+                            config=str(config),
+                        ),
                     )
                     transport.connect()
                     return transport
@@ -156,8 +159,9 @@ def main() -> int:
                 bench_transport("ssh (loopback)", ssh, args.runs, report)
             finally:
                 sshd.stop()
-        ours = time_command([sys.executable, "-m", "postroom.core.cli", "-bp", "-C", str(config)],
-                            args.runs)  # fmt: skip
+        ours = time_command(
+            [sys.executable, "-m", "postroom.core.cli", "-bp", "-C", str(config)], args.runs
+        )
         report.append(f"postroom-mta -bp (our mailq): {ours:.2f} s")
         if not args.no_sendmail:
             report.append(sendmail_mailq(queue_dir, work / "sendmail", args.runs))

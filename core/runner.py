@@ -65,8 +65,9 @@ def may_see_queue(config: Config) -> bool:
 def run(inv: Invocation, name: str) -> int:
     """Run ``inv``; returns a sysexits status."""
     if inv.rpc:
-        print(f"{name}: --rpc arrives with the control-protocol issue", file=sys.stderr)
-        return EX_UNAVAILABLE
+        from .control.entry import run_rpc
+
+        return run_rpc(config_path(inv), tuple(inv.overrides))
     if inv.mode in NOT_YET:
         print(f"{name}: {NOT_YET[inv.mode]}", file=sys.stderr)
         return EX_UNAVAILABLE

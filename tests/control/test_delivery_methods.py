@@ -1,0 +1,67 @@
+"""RPC methods over the delivery, host status and statistics parts: a real server process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from postroom.core.hoststat import HostStatus, HostStatusStore
+
+from tests.support.mta import MtaSetup
+
+from .support import connect
+
+CLI = [sys.executable, "-m", "postroom.core.cli"]
+
+
+def test_deliver_now_streams_the_transcript_and_counts(tmp_path: Path) -> None:
+    setup = MtaSetup(tmp_path / "mta")
+    config = setup.write()
+    subprocess.run([*CLI, "-C", str(config), "bob"], input=b"Subject: now\n\nhi\n", check=True)
+    qid = next(setup.queue_dir.glob("qf*")).name[2:]
+    lines: list[str] = []
+    client = connect(config)
+    try:
+        result = client.call("queue.run", {"ids": [qid]}, on_chunk=lines.extend)
+        totals = client.call("stats.totals")
+        series = client.call("stats.series", {"start": time.time() - 600})
+    finally:
+        client.close()
+    assert result["done"] == 1
+    assert f"Running {setup.queue_dir}/{qid} (sequence 1 of 1)" in lines
+    assert "bob... Sent" in lines
+    assert (setup.spool_dir / "bob").read_text().count("Subject: now") == 1
+    local = next(row for row in totals["mailers"] if row["name"] == "local")
+    assert (local["msgsfr"], local["msgsto"]) == (1, 1)
+    assert sum(series["counters"]["received"]) == 1
+    assert sum(series["counters"]["delivered"]) == 1
+    assert series["resolution"] == 60
+
+
+def test_hosts_list_and_purge(tmp_path: Path) -> None:
+    setup = MtaSetup(tmp_path / "mta")
+    config = setup.write()
+    store = HostStatusStore(setup.queue_dir / ".hoststat")
+    store.write(
+        HostStatus("mx.example.org", int(time.time()) - 30, errno=111, exit_status=75, dsn="4.4.1")
+    )
+    client = connect(config)
+    try:
+        listed = client.call("hosts.list")
+        kept = client.call("hosts.purge")  # nothing is older than Timeout.hoststatus (30m)
+        purged = client.call("hosts.purge", {"all": True})
+        after = client.call("hosts.list")
+    finally:
+        client.close()
+    (host,) = listed["hosts"]
+    assert (host["host"], host["exit_status"], host["dsn"], host["failed"]) == (
+        "mx.example.org",
+        75,
+        "4.4.1",
+        True,
+    )
+    assert host["error"] == "Connection refused"
+    assert kept["purged"] == 0 and purged["purged"] == 1
+    assert after["hosts"] == []
