@@ -5,12 +5,14 @@ change of its mtime, size or inode means a job arrived, left or was rewritten, a
 only then does it count the jobs (one ``scandir``) and send
 ``{"event": "queue.changed", "data": {"queued": n, "held": n, "lost": n, "time": t}}``.
 The request loop keeps answering meanwhile: events are whole lines written between
-other lines.  ``stats.tick`` is accepted by name and reported as not available until
-the statistics part exists.  Subscribing again replaces the watcher (new interval).
+other lines.  ``stats.tick`` sends the time series' current minute (counters and
+gauges) whenever it changes, so live graphs move without polling ``stats.series``.
+Subscribing again replaces the watcher (new interval).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -18,11 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..stats import StatsError, TimeSeries
 from .context import Context, Stream
 from .params import Params
 
 EVENTS = ("queue.changed", "stats.tick")
-UNAVAILABLE = {"stats.tick": "arrives with the statistics (MTA core, part 4)"}
 
 
 def count_jobs(queue_dir: Path) -> dict[str, int]:
@@ -83,22 +85,71 @@ class QueueWatcher:
             self._thread.join(timeout=5)
 
 
+class StatsTicker:
+    """Reads the current minute of the time series and emits ``stats.tick`` on change."""
+
+    def __init__(
+        self, series: Path, interval: float, emit: Callable[[str, dict[str, Any]], None]
+    ) -> None:
+        self.series = series
+        self.interval = interval
+        self.emit = emit
+        self._stop = threading.Event()
+        self._last: dict[str, Any] | None = None
+        self._thread = threading.Thread(target=self._run, name="stats-ticker", daemon=True)
+        self._thread.start()
+
+    def sample(self) -> dict[str, Any]:
+        now = time.time()
+        with TimeSeries(self.series) as ring:
+            data = ring.read(now - 60, now, resolution="minute", now=now)
+        counters = {name: values[-1] if values else 0 for name, values in data.counters.items()}
+        gauges = {
+            name: None if not values or values[-1] is None or math.isnan(values[-1]) else values[-1]
+            for name, values in data.gauges.items()
+        }
+        minute = data.timestamps[-1] if data.timestamps else int(now // 60 * 60)
+        return {"minute": minute, "counters": counters, "gauges": gauges}
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                data = self.sample()
+            except (OSError, StatsError):
+                continue
+            if data == self._last:
+                continue
+            self._last = data
+            try:
+                self.emit("stats.tick", {**data, "time": time.time()})
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+
 def events_subscribe(ctx: Context, params: Params, out: Stream) -> dict[str, Any]:
     names = params.strings("events", max_items=len(EVENTS), choices=EVENTS) or list(EVENTS)
     interval = params.number("interval", 1.0, low=0.05, high=3600.0)
     subscribed: list[str] = []
     unavailable: dict[str, str] = {}
     for name in dict.fromkeys(names):
-        if name in UNAVAILABLE:
-            unavailable[name] = UNAVAILABLE[name]
-            continue
         config = ctx.config()
+        if name == "stats.tick" and config.time_series_file is None:
+            unavailable[name] = "TimeSeriesFile is not set in the configuration"
+            continue
         ctx.require_queue_view(config)
         old = ctx.watchers.pop(name, None)
         if old is not None:
             old.close()
-        queue_dir = Path(config.queue_directory)
-        ctx.watchers[name] = QueueWatcher(queue_dir, interval, out.event)
+        if name == "stats.tick":
+            assert config.time_series_file is not None
+            ctx.watchers[name] = StatsTicker(config.time_series_file, interval, out.event)
+        else:
+            ctx.watchers[name] = QueueWatcher(Path(config.queue_directory), interval, out.event)
         subscribed.append(name)
     result: dict[str, Any] = {"subscribed": subscribed, "unavailable": unavailable}
     if "queue.changed" in subscribed:

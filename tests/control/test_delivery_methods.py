@@ -65,3 +65,23 @@ def test_hosts_list_and_purge(tmp_path: Path) -> None:
     assert host["error"] == "Connection refused"
     assert kept["purged"] == 0 and purged["purged"] == 1
     assert after["hosts"] == []
+
+
+def test_stats_tick_follows_new_traffic(tmp_path: Path) -> None:
+    import queue as queue_mod
+    from typing import Any
+
+    setup = MtaSetup(tmp_path / "mta")
+    config = setup.write()
+    ticks: queue_mod.Queue[dict[str, Any]] = queue_mod.Queue()
+    client = connect(config)
+    try:
+        client.on_event(lambda name, data: ticks.put(data), "stats.tick")
+        sub = client.call("events.subscribe", {"events": ["stats.tick"], "interval": 0.1})
+        assert sub["subscribed"] == ["stats.tick"]
+        subprocess.run([*CLI, "-C", str(config), "bob"], input=b"Subject: t\n\nx\n", check=True)
+        while (tick := ticks.get(timeout=20))["counters"]["received"] < 1:
+            pass
+        assert tick["counters"]["bytes_in"] > 0
+    finally:
+        client.close()
