@@ -44,11 +44,13 @@ def hosts_purge(ctx: Context, params: Params, out: Stream) -> dict[str, Any]:
         raise RpcError(PERMISSION_DENIED, "Permission denied (real uid not trusted)")
     everything = params.boolean("all", False)
     timeout = 0.0 if everything else float(config.timeouts["hoststatus"])
+    # "all" also takes entries written this very second: look from one second ahead.
+    now = time.time() + (1.0 if everything else 0.0)
     directory = config.host_status_directory
     if not directory.is_dir():
         return {"purged": 0}
     try:
-        count = purge(directory, timeout=timeout)
+        count = purge(directory, timeout=timeout, now=now)
     except (OSError, HostStatusError) as exc:
         raise RpcError("io_error", f"{directory}: {exc}") from exc
     return {"purged": count}
