@@ -33,13 +33,10 @@ LINK_MODES = {
     "mailstats": "mailstats",
     "praliases": "praliases",
     "vacation": "vacation",
+    "makemap": "makemap",
 }
 NOT_YET = {
-    "i": "newaliases (-bi) arrives with the aliases issue (MTA core, part 3)",
-    "v": "address verification (-bv) arrives with the aliases issue (MTA core, part 3)",
     "t": "address test mode (-bt) is not provided by Postroom",
-    "praliases": "praliases arrives with the aliases issue (MTA core, part 3)",
-    "vacation": "vacation arrives with the aliases/vacation issue (MTA core, part 3)",
 }
 ARG_FLAGS = {"C", "f", "r", "F", "X", "O", "N", "R", "V", "B", "L", "h", "p"}
 
@@ -151,10 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     called = Path(sys.argv[0]).name if argv is None else "postroom-mta"
     name = called if called in LINK_MODES else "postroom-mta"
     mode = LINK_MODES.get(name, "m")
-    if mode == "mailstats":
-        from .runner import run_mailstats
+    if mode in ("mailstats", "praliases", "makemap", "vacation"):
+        from .runner import run_own_flags_command
 
-        return run_mailstats(args)
+        return run_own_flags_command(mode, args)
     try:
         inv = parse_args(args, mode)
     except UsageError as exc:

@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from .aliases import makemap_main, run_newaliases, run_praliases, run_verify
 from .cli import (
     EX_CONFIG,
     EX_NOPERM,
@@ -39,6 +40,7 @@ from .queue.mailq import format_queue_listing, parse_selection
 from .queue.store import QueueStore
 from .stats import mailstats_main
 from .stats.recorder import StatsRecorder
+from .vacation import queue_submitter, vacation_main
 
 
 def config_path(inv: Invocation) -> Path:
@@ -82,6 +84,10 @@ def run(inv: Invocation, name: str) -> int:
         count = sum(1 for e in os.scandir(config.queue_directory) if e.name.startswith("qf"))
         print(f"\t\t{config.queue_directory}: entries={count}")
         return EX_OK
+    if inv.mode == "i":
+        return run_newaliases(config, sys.stdout, sys.stderr)
+    if inv.mode == "v":
+        return run_verify(config, inv.recipients, sys.stdout, sys.stderr)
     if inv.mode == "h":
         store = HostStatusStore(config.host_status_directory)
         sys.stdout.write(format_hoststat(store, verbose=inv.verbose))
@@ -252,3 +258,25 @@ def run_mailstats(args: list[str]) -> int:
         print(f"mailstats: {exc}", file=sys.stderr)
         return EX_CONFIG
     return mailstats_main(rest, config.status_file)
+
+
+def _config_for(path: Path | None) -> Config:
+    return load_config(config_path(Invocation(config=path)), ())
+
+
+def run_own_flags_command(mode: str, args: list[str]) -> int:
+    """Link names whose flags are their own: mailstats, praliases, makemap, vacation."""
+    if mode == "mailstats":
+        return run_mailstats(args)
+    if mode == "makemap":
+        return makemap_main(args)
+    try:
+        if mode == "praliases":
+            return run_praliases(args, _config_for, sys.stdout, sys.stderr)
+        # vacation runs from a delivery agent: the configuration comes from POSTROOM_CONFIG.
+        named = os.environ.get("POSTROOM_CONFIG")
+        config = _config_for(Path(named) if named else None)
+    except ConfigError as exc:
+        print(f"{mode}: {exc}", file=sys.stderr)
+        return EX_CONFIG
+    return vacation_main(args, submit=queue_submitter(config), host_name=config.host_name)

@@ -24,7 +24,7 @@ from .accounts import UserDb, users_for, valid_shells
 from .compile import CompileResult, newaliases
 from .expand import Expander, ExpandLimits, IncludePolicy
 from .forward import DEFAULT_FORWARD_PATH, ForwardPolicy, forward_enabled_default
-from .table import AliasTable, load_alias_table
+from .table import AliasTable, AliasTableCache, load_alias_table
 
 
 def newaliases_for(config: Config) -> CompileResult:
@@ -73,3 +73,11 @@ def restricted_reader(config: Config) -> tuple[int, tuple[int, ...]] | None:
     if not config.privacy & Privacy.restrictexpand or uid == 0:
         return None
     return (uid, tuple(os.getgroups()))
+
+
+def alias_cache(config: Config) -> AliasTableCache | None:
+    """The runner's alias table cache, or None when there is no aliases file."""
+    path = Path(config.alias_file) if config.alias_file else None
+    if path is None or not path.exists():
+        return None
+    return AliasTableCache(path, local_domains=config.local_domains)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from ..aliases import Expander
 from ..config.model import Config
 from ..hoststat import pintvl as clock_interval
 from ..logging.maillog import MailLog
@@ -34,7 +35,8 @@ from ..queue.qf import QueueFile, parse_qf
 from ..queue.qfmodel import RETRY_FACTOR
 from ..queue.store import QueueStore
 from . import qfupdate
-from .address import Target
+from .address import Target, classify
+from .aliasing import expand_recipients
 from .dispatch import Dispatcher, describe
 from .dsn import pintvl
 from .dsnqueue import queue_report
@@ -92,6 +94,7 @@ class RunContext:
     verbose: TextIO | None = None
     traffic: TrafficLog | None = None
     stats: Counters | None = None
+    expander: Expander | None = None
     min_age: Callable[[int], float] = lambda attempts: 0.0
 
     @property
@@ -163,14 +166,21 @@ async def _attempt(
 ) -> JobReport:
     transcript.say("")
     transcript.say(f"Running {ctx.queue_dir}/{qid} (sequence {sequence[0]} of {sequence[1]})")
+    decided: dict[int, Outcome] = {}
+    if ctx.expander is not None:
+        qf, decided = expand_recipients(ctx.expander, qf, transcript, ctx.log, qid)
     source = MessageSource(qf, df, ctx.config.host_name)
     size = source.size("local")
 
     def report(index: int, target: Target, outcome: Outcome) -> None:
         _report(ctx, qf, qid, target, outcome, transcript, start, size)
 
-    indexes = list(range(len(qf.recipients)))
+    indexes = [i for i in range(len(qf.recipients)) if i not in decided]
     outcomes = await ctx.dispatcher.attempt(qf, indexes, source, transcript, report)
+    for index, outcome in decided.items():
+        target = classify(qf.recipients[index].address, ctx.config.local_domains)
+        report(index, target, outcome)
+        outcomes[index] = outcome
     now = ctx.clock()
     outcomes = _expire(ctx, qf, outcomes, transcript, now)
     attempts = [Attempt(qf.recipients[i], o, now) for i, o in sorted(outcomes.items())]

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from ..aliases.setup import alias_cache
 from ..config.model import Config
 from ..hoststat import HostStatusStore
 from ..logging.maillog import MailLog
@@ -41,6 +42,7 @@ from ..logging.traffic import TrafficLog
 from ..policy.privacy import Privacy
 from ..queue.selection import Match, QueueSelection, parse_selection
 from ..queue.store import QueueStore
+from .aliasing import expander_for_run
 from .dispatch import Agents, Dispatcher
 from .fileagent import FileAgent
 from .hosts import HostStatusCache
@@ -119,6 +121,7 @@ class QueueRunner:
         self.store = store or QueueStore(Path(config.queue_directory), fsync=config.super_safe)
         self.verbose = verbose
         self.traffic = traffic
+        self._aliases = alias_cache(config)
         self.smtp_port = smtp_port
         self.max_active = max(1, max_active)
         self.clock = clock
@@ -185,6 +188,7 @@ class QueueRunner:
             traffic=self.traffic,
             stats=self.stats,
             min_age=self.min_age,
+            expander=expander_for_run(self.config, self._aliases, self.log),
         )
 
     async def run_once(

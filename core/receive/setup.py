@@ -7,6 +7,8 @@ import pwd
 from collections.abc import Callable
 from pathlib import Path
 
+from ..aliases import AliasError
+from ..aliases.setup import alias_cache
 from ..config.model import Config
 from ..logging.maillog import MailLog
 from ..logging.traffic import TrafficLog
@@ -18,12 +20,21 @@ from .context import ReceiverContext, server_tls_context
 
 
 def local_user_checker(config: Config) -> Callable[[str], bool]:
-    """Who has a mailbox here: LocalUsers when configured, else system accounts."""
+    """Who receives mail here: aliases, LocalUsers when configured, else system accounts."""
     configured = {u.lower() for u in config.local_users}
+    aliases = alias_cache(config)
+
+    def is_alias(name: str) -> bool:
+        if aliases is None:
+            return False
+        try:
+            return aliases.get().lookup(name) is not None
+        except AliasError:
+            return False  # the broken file is reported by the runner; RCPT stays strict
 
     def known(name: str) -> bool:
         lname = name.lower()
-        if lname == "postmaster" or lname in configured:
+        if lname == "postmaster" or lname in configured or is_alias(name):
             return True
         if configured:
             return False

@@ -1,0 +1,87 @@
+"""Alias and .forward expansion at delivery time.
+
+In queue-only mode the receiver stores SMTP recipients unexpanded (as Sendmail
+does); the runner expands each recipient without the ``A`` flag when it works
+on the job. Expanded targets replace the recipient in the qf with the ``A``
+flag (never expanded again) and, for file and program targets, the ``C``
+controlling-user line their agents need. Expansion failures become outcomes
+directly: permanent ones bounce, temporary ones (an unreadable ``:include:``
+or ``.forward``) defer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..aliases import AliasError, AliasTable, AliasTableCache, Expander, expander_for
+from ..config.model import Config
+from ..logging.maillog import MailLog
+from ..queue.qf import QueueFile, QueueRecipient
+from .outcome import Outcome, deferred, failed
+from .transcript import Transcript
+
+
+def expander_for_run(config: Config, cache: AliasTableCache | None, log: MailLog) -> Expander:
+    """The expander for one queue run; a broken aliases file keeps the last good table."""
+    table = AliasTable()
+    if cache is not None:
+        try:
+            table = cache.get()
+        except AliasError as exc:
+            log.log(1, f"aliases: {exc}; using no aliases for this run")
+        for warning in table.warnings:
+            log.log(4, warning)
+    return expander_for(config, table)
+
+
+def expand_recipients(
+    expander: Expander,
+    qf: QueueFile,
+    transcript: Transcript,
+    log: MailLog,
+    qid: str,
+) -> tuple[QueueFile, dict[int, Outcome]]:
+    """The qf with its recipients expanded, and outcomes already decided by expansion."""
+    recipients: list[QueueRecipient] = []
+    decided: dict[int, Outcome] = {}
+    changed = False
+    for rcpt in qf.recipients:
+        if "A" in rcpt.flags:
+            recipients.append(rcpt)
+            continue
+        expansion = expander.expand(rcpt.address)
+        for note in expansion.notes:
+            log.log(3, note, qid)
+        for line in expansion.transcript_lines():
+            transcript.xf(line)
+        if expansion.unchanged:
+            recipients.append(rcpt)
+            continue
+        changed = True
+        plain = rcpt.address.strip("<>")
+        orcpt = rcpt.orcpt or f"rfc822;{plain}"
+        for delivery in expansion.deliveries:
+            if delivery.via:
+                log.log(10, f"alias {plain} => {delivery.address}", qid)
+            recipients.append(
+                dataclasses.replace(
+                    rcpt,
+                    address=delivery.address,
+                    flags=rcpt.flags + "A",
+                    orcpt=orcpt,
+                    controlling_user=delivery.controlling_user,
+                    status=None,
+                )
+            )
+        for failure in expansion.failures:
+            decided[len(recipients)] = (
+                deferred(
+                    f"Deferred: {failure.text}", status=failure.status, diagnostic=failure.reply
+                )
+                if failure.temporary
+                else failed(failure.text, status=failure.status, diagnostic=failure.reply)
+            )
+            recipients.append(dataclasses.replace(rcpt, flags=rcpt.flags + "A", orcpt=orcpt))
+    if not changed:
+        return qf, decided
+    return dataclasses.replace(qf, recipients=tuple(recipients)), decided
