@@ -7,6 +7,13 @@ params a method does not list (``bad_params``) before calling it.  Methods named
 
 from __future__ import annotations
 
+from .alias_methods import (
+    aliases_get,
+    aliases_rebuild,
+    aliases_set,
+    vacation_get,
+    vacation_set,
+)
 from .config_methods import config_diff, config_get, config_set
 from .context import Handler, Method
 from .daemon_methods import daemon_reload, daemon_status
@@ -45,6 +52,11 @@ METHODS: dict[str, Method] = {
         _m("stats.totals", stats_totals, (), "the statistics file (mailstats)"),
         _m("stats.series", stats_series, ("start", "end", "resolution"), "time series"),
         _m("daemon.start", daemon_start, (), "start postroom-mta -bd -q30m"),
+        _m("aliases.get", aliases_get, (), "the aliases file, parsed, and the compiled table"),
+        _m("aliases.set", aliases_set, ("text", "rebuild"), "replace the aliases file"),
+        _m("aliases.rebuild", aliases_rebuild, (), "newaliases"),
+        _m("vacation.get", vacation_get, ("user",), "vacation users, or one user's settings"),
+        _m("vacation.set", vacation_set, ("user", "settings"), "set a user's vacation"),
         _m("config.get", config_get, (), "the config file, values and option docs"),
         _m("config.diff", config_diff, ("changes", "base_sha256", "reload"), "show a change"),
         _m("config.set", config_set, ("changes", *_EDIT), "change the config file"),

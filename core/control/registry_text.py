@@ -7,12 +7,4 @@ Remove an entry when its method lands in the table of :mod:`.registry`.
 
 from __future__ import annotations
 
-_PART3 = "arrives with aliases and vacation (MTA core, part 3)"
-
-NOT_AVAILABLE_METHODS: dict[str, str] = {
-    "aliases.get": _PART3,
-    "aliases.set": _PART3,
-    "aliases.rebuild": _PART3,
-    "vacation.get": _PART3,
-    "vacation.set": _PART3,
-}
+NOT_AVAILABLE_METHODS: dict[str, str] = {}

@@ -85,3 +85,48 @@ def test_stats_tick_follows_new_traffic(tmp_path: Path) -> None:
         assert tick["counters"]["bytes_in"] > 0
     finally:
         client.close()
+
+
+def test_aliases_get_set_rebuild(tmp_path: Path) -> None:
+    from postroom.core.control.client import RpcError
+
+    setup = MtaSetup(tmp_path / "mta")
+    setup.base.mkdir(parents=True)
+    aliases = setup.base / "aliases"
+    aliases.write_text("# comment kept\npostmaster: root\n")
+    setup.options["AliasFile"] = str(aliases)
+    config = setup.write()
+    client = connect(config)
+    try:
+        before = client.call("aliases.get")
+        done = client.call("aliases.set", {"text": before["text"] + "staff: alice, bob\n"})
+        after = client.call("aliases.get")
+        try:
+            client.call("aliases.set", {"text": "staff alice\n"})
+            raise AssertionError("a broken aliases file was accepted")
+        except RpcError as exc:
+            assert exc.code == "bad_params" and "line 1" in exc.message
+    finally:
+        client.close()
+    assert [e["key"] for e in before["entries"]] == ["postmaster"]
+    assert done["rebuild"]["summary"].startswith(f"{aliases}: 2 aliases")
+    assert aliases.read_text().startswith("# comment kept\n")
+    assert "staff:alice, bob" in after["compiled"]
+    assert (setup.base / "aliases.bak").read_text() == before["text"]
+
+
+def test_vacation_settings_round_trip(tmp_path: Path) -> None:
+    setup = MtaSetup(tmp_path / "mta", options={"VacationDirectory": str(tmp_path / "vac")})
+    config = setup.write()
+    client = connect(config)
+    try:
+        assert client.call("vacation.get") == {"users": []}
+        settings = {"enabled": True, "subject": "Away: $SUBJECT", "message": "Back Monday."}
+        saved = client.call("vacation.set", {"user": "alice", "settings": settings})
+        got = client.call("vacation.get", {"user": "alice"})
+        users = client.call("vacation.get")
+    finally:
+        client.close()
+    assert saved["settings"]["enabled"] is True
+    assert got["settings"]["message"] == "Back Monday."
+    assert users == {"users": ["alice"]}

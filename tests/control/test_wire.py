@@ -80,7 +80,7 @@ def test_server_info(raw: RawServer, config_path: Path) -> None:
     assert info["queue_directory"] == str(config_path.parent / "mqueue")
     assert info["daemon"]["running"] is False
     assert info["caller"]["may_see_queue"] is True
-    assert "queue.run" in info["methods"] and "aliases.get" in info["not_available"]
+    assert "queue.run" in info["methods"] and "aliases.get" in info["methods"]
     assert info["hostname"] and info["version"]
     raw.close()
 
