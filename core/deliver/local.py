@@ -19,7 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..config.model import Config
+from ..logging.maillog import MailLog
 from ..receive.setup import local_user_checker
+from ..vacation import VacationError, VacationService
 from .address import Target
 from .maildir import deliver_maildir
 from .mbox import MailboxError, append_mbox
@@ -32,8 +34,17 @@ _USER = re.compile(r"[a-z0-9_][a-z0-9._-]{0,63}")
 class LocalAgent:
     """Delivers to local mailboxes."""
 
-    def __init__(self, config: Config, *, lock_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        lock_timeout: float = 60.0,
+        vacation: VacationService | None = None,
+        log: MailLog | None = None,
+    ) -> None:
         self.config = config
+        self.vacation = vacation
+        self.log = log
         self.spool = Path(config.mail_spool_directory)
         self.maildir = config.mailbox_format == "maildir"
         self.known: Callable[[str], bool] = local_user_checker(config)
@@ -83,4 +94,20 @@ class LocalAgent:
             )
         except OSError as exc:
             return deferred(f"Deferred: {exc.strerror}", status="4.2.0", diagnostic=str(exc))
+        self._vacation(user, source)
         return sent("Sent", mailer="local")
+
+    def _vacation(self, user: str, source: MessageSource) -> None:
+        """The built-in responder; a problem with it never affects the delivery."""
+        if self.vacation is None:
+            return
+        try:
+            decision = self.vacation.handle(
+                user, source.header_bytes("local") + b"\n", source.return_path
+            )
+        except (VacationError, OSError) as exc:
+            decision_text = f"vacation for {user}: {exc}"
+        else:
+            decision_text = f"vacation for {user}: {decision.reason}"
+        if self.log is not None:
+            self.log.log(10, decision_text)

@@ -42,6 +42,7 @@ from ..logging.traffic import TrafficLog
 from ..policy.privacy import Privacy
 from ..queue.selection import Match, QueueSelection, parse_selection
 from ..queue.store import QueueStore
+from ..vacation import VacationService, queue_submitter
 from .aliasing import expander_for_run
 from .dispatch import Agents, Dispatcher
 from .fileagent import FileAgent
@@ -159,6 +160,18 @@ class QueueRunner:
             age = max(age, backoff - min(backoff / 2, 60.0))
         return age
 
+    def _vacation_service(self) -> VacationService | None:
+        """The built-in vacation responder when VacationDirectory is set."""
+        if self.config.vacation_directory is None:
+            return None
+        return VacationService(
+            Path(self.config.vacation_directory),
+            host_name=self.config.host_name,
+            local_domains=self.config.local_domains,
+            submit=queue_submitter(self.config, store=self.store),
+            clock=self.clock,
+        )
+
     def _context(self, pool: ConnectionPool, ignore_host_status: bool) -> RunContext:
         smtp = SmtpAgent(
             router=self.router,
@@ -172,7 +185,7 @@ class QueueRunner:
             on_connect=self.stats.connection_out if self.stats is not None else lambda: None,
         )
         agents = Agents(
-            local=LocalAgent(self.config),
+            local=LocalAgent(self.config, vacation=self._vacation_service(), log=self.log),
             file=FileAgent(self.config),
             program=ProgramAgent(timeout=self.program_timeout),
             smtp=smtp,
