@@ -1,0 +1,141 @@
+"""How fast the queue browser loads a big queue: first rows, full sorted load, memory.
+
+``.venv/bin/python bench/gui_queue_load.py [--messages 100000] [--no-ssh] [--runs 3]``
+
+Fills a private queue with ``--messages`` jobs through the real ``QueueStore``
+(``tests/control/queuefill.py``), then opens the real Queue screen (offscreen) on a
+real RPC server -- over the local transport and over SSH to a throw-away OpenSSH server
+on loopback (``tests/transport/sshd.py``) -- and measures, per run:
+
+- first rows: from ``queue.list`` being sent until the table has its first rows;
+- full load: until every row is in the model and sorted (by arrival, the default);
+- resort: sorting the loaded table by sender (a header click);
+- the app's peak resident memory (``ru_maxrss``; the server process is not counted).
+
+Targets (issue 7): first rows < 0.3 s, full load < 2 s local and < 4 s over SSH,
+< 400 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from postroom.core.control.client import Transport  # noqa: E402
+from postroom.gui.models.queue_model import Column  # noqa: E402
+from postroom.gui.models.session import Session  # noqa: E402
+from postroom.gui.qt_client import QtRpcClient  # noqa: E402
+from postroom.gui.settings import Settings  # noqa: E402
+from postroom.gui.transport import KeyFileAuth, SshTransport  # noqa: E402
+from postroom.gui.views.openers import local_opener  # noqa: E402
+from postroom.gui.views.queue_screen import QueueScreen  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from tests.control.queuefill import fill_queue  # noqa: E402
+from tests.control.support import write_config  # noqa: E402
+from tests.transport.conftest import remote_command  # noqa: E402
+from tests.transport.sshd import SshServer  # noqa: E402
+
+
+def spin(until: Callable[[], bool], limit: float = 300.0) -> None:
+    deadline = time.monotonic() + limit
+    while not until():
+        if time.monotonic() > deadline:
+            raise SystemExit("bench: timed out")
+        loop = QEventLoop()
+        QTimer.singleShot(1, loop.quit)
+        loop.exec()
+
+
+def measure(name: str, opener: Callable[[], Transport], settings: Settings, count: int) -> None:
+    session = Session(name, QtRpcClient(opener, name))
+    session.start()
+    spin(lambda: session.info is not None)
+    screen = QueueScreen(session, settings)
+    screen.resize(1300, 800)
+    screen.show()
+    marks: dict[str, float] = {}
+    screen.model.rowsInserted.connect(lambda *_: marks.setdefault("first", time.perf_counter()))
+    screen.loader.finished.connect(lambda _s: marks.setdefault("full", time.perf_counter()))
+    start = time.perf_counter()
+    screen.reload()
+    spin(lambda: "full" in marks)
+    rows = screen.model.rows()
+    arrivals = [r.arrival for r in rows]
+    assert len(rows) == count, f"{len(rows)} rows, expected {count}"
+    assert arrivals == sorted(arrivals), "not sorted by arrival"
+    t0 = time.perf_counter()
+    screen.table.sortByColumn(Column.SENDER, Qt.SortOrder.AscendingOrder)
+    resort = time.perf_counter() - t0
+    print(
+        f"{name:>6}: first rows {marks['first'] - start:6.3f} s   "
+        f"full sorted load {marks['full'] - start:6.3f} s   resort {resort:6.3f} s   "
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:6.0f} MB"
+    )
+    screen.loader.cancel()
+    screen.close()
+    screen.deleteLater()
+    session.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-ssh", action="store_true")
+    args = parser.parse_args()
+    app = QApplication([])
+    with tempfile.TemporaryDirectory(prefix="postroom-gui-bench-") as tmp:
+        base = Path(tmp)
+        config = write_config(base / "mta")
+        t0 = time.perf_counter()
+        fill_queue(config.parent / "mqueue", args.messages)
+        print(f"filled {args.messages:,} jobs in {time.perf_counter() - t0:.1f} s")
+        settings = Settings(QSettings(str(base / "settings.ini"), QSettings.Format.IniFormat))
+        sshd = None if args.no_ssh else SshServer(base / "sshd").start()
+        try:
+            for _run in range(args.runs):
+                measure("local", local_opener(config), settings, args.messages)
+                if sshd is not None:
+                    measure("ssh", ssh_opener(sshd, config, base), settings, args.messages)
+        finally:
+            if sshd is not None:
+                sshd.stop()
+    app.quit()
+    return 0
+
+
+def ssh_opener(sshd: SshServer, config: Path, base: Path) -> Callable[[], Transport]:
+    trusted = base / "known_hosts"
+    public = (sshd.base / "host_ed25519.pub").read_text().split()
+    trusted.write_text(f"[127.0.0.1]:{sshd.port} {public[0]} {public[1]}\n")
+
+    def open_ssh() -> SshTransport:
+        transport = SshTransport(
+            "127.0.0.1",
+            sshd.user,
+            KeyFileAuth(sshd.client_key),
+            port=sshd.port,
+            known_hosts=trusted,
+            user_known_hosts=base / "none",
+            remote=remote_command(config),
+        )
+        transport.connect()
+        return transport
+
+    return open_ssh
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Qt item models and state objects over RPC data; no widgets in here."""

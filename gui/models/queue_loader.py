@@ -1,0 +1,104 @@
+"""Feeding the queue model from ``queue.list``: one streamed request at a time.
+
+:class:`QueueLoader` gets the request function and the model in its constructor.
+``load()`` cancels any load in progress and asks the server for the rows matching the
+filter's server-side part, unsorted so the first chunk leaves at once; each chunk is
+turned into :class:`~.queue_rows.QueueRow` objects and filtered by the filter's local
+part on the RPC reader thread (the request's ``transform``), then handed to the model.
+``load(merge=True)`` refreshes in place (after a ``queue.changed`` event or an action).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from postroom.gui.qt_client import Request
+from PySide6.QtCore import QObject, Signal
+
+from .queue_filter import QueueFilter
+from .queue_model import QueueModel
+from .queue_rows import QueueRow, row_from_wire
+
+RequestFn = Callable[..., Request]
+LIST_TIMEOUT = 120.0
+PARTS = ["queue", "hold", "lost"]
+
+
+def row_converter(
+    test: Callable[[QueueRow], bool] | None,
+) -> Callable[[list[Any]], list[QueueRow]]:
+    """The chunk transform: wire rows to :class:`QueueRow`, filtered by ``test``."""
+
+    def convert(rows: list[Any]) -> list[QueueRow]:
+        out = [row_from_wire(r) for r in rows if isinstance(r, dict)]
+        return out if test is None else [r for r in out if test(r)]
+
+    return convert
+
+
+class QueueLoader(QObject):
+    """Runs ``queue.list`` into a :class:`QueueModel`."""
+
+    started = Signal()
+    progress = Signal(int)  # rows received so far
+    finished = Signal(object)  # the server's summary ({"count", "matched", "scanned", ...})
+    failed = Signal(object)  # the error
+
+    def __init__(
+        self, request: RequestFn, model: QueueModel, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        super().__init__()
+        self.request = request
+        self.model = model
+        self.clock = clock
+        self.filter = QueueFilter()
+        self.fetched_at: float | None = None
+        self.received = 0
+        self._current: Request | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._current is not None
+
+    def set_filter(self, new: QueueFilter) -> None:
+        self.filter = new
+
+    def load(self, *, merge: bool = False) -> Request:
+        self.cancel()
+        self.model.begin_load(merge=merge)
+        params: dict[str, Any] = {**self.filter.server_params(), "sort": "none", "queues": PARTS}
+        convert = row_converter(self.filter.local_test(self.clock()))
+        req = self.request(
+            "queue.list", params, stream=True, transform=convert, timeout=LIST_TIMEOUT
+        )
+        self._current = req
+        self.received = 0
+        req.chunk.connect(self._on_chunk)
+        req.finished.connect(self._on_finished)
+        req.failed.connect(self._on_failed)
+        self.started.emit()
+        return req
+
+    def cancel(self) -> None:
+        req, self._current = self._current, None
+        if req is not None:
+            req.cancel()
+            self.model.abort_load()
+
+    def _on_chunk(self, rows: list[QueueRow]) -> None:
+        self.received += len(rows)
+        self.model.add_rows(rows)
+        self.progress.emit(self.received)
+
+    def _on_finished(self, summary: Any) -> None:
+        self._current = None
+        self.fetched_at = self.clock()
+        self.model.end_load()
+        self.finished.emit(summary)
+
+    def _on_failed(self, error: Any) -> None:
+        self._current = None
+        self.model.abort_load()
+        self.failed.emit(error)

@@ -1,0 +1,1 @@
+"""The app's widgets: the main window, one module per screen, dialogs."""
