@@ -54,7 +54,7 @@ class Method:
     summary: str
 
 
-def _signature(path: Path) -> tuple[int, int, int] | None:
+def file_signature(path: Path) -> tuple[int, int, int] | None:
     try:
         st = os.stat(path)
     except OSError:
@@ -77,7 +77,7 @@ class Context:
 
     def load(self) -> tuple[Config | None, ConfigError | None]:
         """The configuration in force, or the error that refuses it."""
-        signature = _signature(self.config_path)
+        signature = file_signature(self.config_path)
         with self._lock:
             if self._cached is not None and signature is not None:
                 if self._cached[0] == signature:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..stats import StatsError, TimeSeries
-from .context import Context, Stream
+from .context import Context, Stream, file_signature
 from .params import Params
 
 EVENTS = ("queue.changed", "stats.tick")
@@ -38,14 +38,6 @@ def count_jobs(queue_dir: Path) -> dict[str, int]:
     return counts
 
 
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
-
-
 class QueueWatcher:
     """Polls one queue folder and calls ``emit`` when it changes."""
 
@@ -59,13 +51,13 @@ class QueueWatcher:
         self.interval = interval
         self.emit = emit
         self._stop = threading.Event()
-        self._last = _signature(queue_dir)
+        self._last = file_signature(queue_dir)
         self._thread = threading.Thread(target=self._run, name="queue-watcher", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            signature = _signature(self.queue_dir)
+            signature = file_signature(self.queue_dir)
             if signature == self._last:
                 continue
             self._last = signature
