@@ -130,7 +130,7 @@ class Daemon:
     def dump_state(self) -> None:
         """SIGUSR1: log listeners, sessions and open files (Sendmail's dumpstate)."""
         assert self.server is not None
-        for line in state_lines(self.server, self.config, len(self._runs)):
+        for line in state_lines(self.server, self.config, len(self._runs), self.queue_interval):
             self.log.log(0, line)
 
     def _schedule_reload(self) -> None:
@@ -178,7 +178,9 @@ def queue_gauges(queue_dir: Path, now: float | None = None) -> tuple[int, float]
     return count, stamp - oldest
 
 
-def state_lines(server: SmtpServer, config: Config, runs: int = 0) -> list[str]:
+def state_lines(
+    server: SmtpServer, config: Config, runs: int = 0, interval: float | None = None
+) -> list[str]:
     """The lines of a state dump, Sendmail's order where it has one."""
     lines = [f"--- dumping state on SIGUSR1: $j = {config.host_name} ---"]
     if config.host_name.lower() not in config.local_domains:
@@ -201,7 +203,11 @@ def state_lines(server: SmtpServer, config: Config, runs: int = 0) -> list[str]:
         except OSError:
             continue
         lines.append(f"fd {entry.name}: {target}")
-    lines.append(f"queue runs in progress (ETRN): {runs}")
+    if interval:
+        lines.append(f"queue runner: every {int(interval)}s (-q), ETRN runs in progress: {runs}")
+    else:
+        lines.append(f"queue runner: none periodic (no -q interval), ETRN runs in progress: {runs}")
+    lines.append("connection cache: kept within each queue run only; none open between runs")
     lines.append("--- end of state dump ---")
     return lines
 

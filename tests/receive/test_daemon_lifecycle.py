@@ -138,6 +138,7 @@ def test_sigusr1_dumps_state_to_the_log(mta: RunningMta) -> None:
     assert f"listener MTA: 127.0.0.1 port {mta.port()}" in dump
     assert "session localhost [127.0.0.1] helo=client.example.org tls=no auth=- state=MAIL" in dump
     assert str(mta.setup.log_file) in dump  # the open log file is listed among the fds
+    assert "queue runner: none periodic (no -q interval), ETRN runs in progress: 0" in dump
 
 
 def test_log_lines_in_sendmail_style(mta: RunningMta) -> None:
