@@ -13,7 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..aliases import AliasError, AliasTable, AliasTableCache, Expander, expander_for
+from ..aliases import (
+    AliasError,
+    AliasTable,
+    AliasTableCache,
+    Expander,
+    VirtualResult,
+    Virtusertable,
+    expander_for,
+)
 from ..config.model import Config
 from ..logging.maillog import MailLog
 from ..queue.qf import QueueFile, QueueRecipient
@@ -40,8 +48,11 @@ def expand_recipients(
     transcript: Transcript,
     log: MailLog,
     qid: str,
+    virtusers: Virtusertable | None = None,
+    local_domains: frozenset[str] = frozenset(),
 ) -> tuple[QueueFile, dict[int, Outcome]]:
-    """The qf with its recipients expanded, and outcomes already decided by expansion."""
+    """The qf with its recipients rewritten (virtusertable) and expanded (aliases, .forward),
+    and the outcomes already decided by that (errors)."""
     recipients: list[QueueRecipient] = []
     decided: dict[int, Outcome] = {}
     changed = False
@@ -49,12 +60,24 @@ def expand_recipients(
         if "A" in rcpt.flags:
             recipients.append(rcpt)
             continue
-        expansion = expander.expand(rcpt.address)
+        address = rcpt.address
+        virtual = _virtual(virtusers, address, local_domains)
+        if virtual is not None and virtual.error is not None:
+            changed = True
+            decided[len(recipients)] = failed(
+                virtual.error.text, status=virtual.error.dsn, diagnostic=virtual.error.reply
+            )
+            recipients.append(dataclasses.replace(rcpt, flags=rcpt.flags + "A"))
+            continue
+        if virtual is not None and virtual.target:
+            log.log(10, f"virtusertable {address} => {virtual.target}", qid)
+            address = virtual.target
+        expansion = expander.expand(address)
         for note in expansion.notes:
             log.log(3, note, qid)
         for line in expansion.transcript_lines():
             transcript.xf(line)
-        if expansion.unchanged:
+        if expansion.unchanged and address == rcpt.address:
             recipients.append(rcpt)
             continue
         changed = True
@@ -85,3 +108,14 @@ def expand_recipients(
     if not changed:
         return qf, decided
     return dataclasses.replace(qf, recipients=tuple(recipients)), decided
+
+
+def _virtual(
+    virtusers: Virtusertable | None, address: str, local_domains: frozenset[str]
+) -> VirtualResult | None:
+    if virtusers is None:
+        return None
+    domain = address.strip("<>").rpartition("@")[2].lower()
+    if domain not in local_domains:
+        return None
+    return virtusers.lookup(address)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from ..aliases import Expander
+from ..aliases import Expander, Virtusertable
 from ..config.model import Config
 from ..hoststat import pintvl as clock_interval
 from ..logging.maillog import MailLog
@@ -95,6 +95,7 @@ class RunContext:
     traffic: TrafficLog | None = None
     stats: Counters | None = None
     expander: Expander | None = None
+    virtusers: Virtusertable | None = None
     min_age: Callable[[int], float] = lambda attempts: 0.0
 
     @property
@@ -168,7 +169,9 @@ async def _attempt(
     transcript.say(f"Running {ctx.queue_dir}/{qid} (sequence {sequence[0]} of {sequence[1]})")
     decided: dict[int, Outcome] = {}
     if ctx.expander is not None:
-        qf, decided = expand_recipients(ctx.expander, qf, transcript, ctx.log, qid)
+        qf, decided = expand_recipients(
+            ctx.expander, qf, transcript, ctx.log, qid, ctx.virtusers, ctx.config.local_domains
+        )
     source = MessageSource(qf, df, ctx.config.host_name)
     size = source.size("local")
 

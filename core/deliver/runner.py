@@ -42,6 +42,7 @@ from ..logging.traffic import TrafficLog
 from ..policy.privacy import Privacy
 from ..queue.selection import Match, QueueSelection, parse_selection
 from ..queue.store import QueueStore
+from ..receive.maps import load_receiver_maps
 from ..vacation import VacationService, queue_submitter
 from .aliasing import expander_for_run
 from .dispatch import Agents, Dispatcher
@@ -202,6 +203,7 @@ class QueueRunner:
             stats=self.stats,
             min_age=self.min_age,
             expander=expander_for_run(self.config, self._aliases, self.log),
+            virtusers=load_receiver_maps(self.config, lambda t: self.log.log(1, t)).virtusers,
         )
 
     async def run_once(

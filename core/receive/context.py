@@ -11,7 +11,7 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..config.model import Config
 from ..logging.maillog import MailLog
@@ -22,6 +22,7 @@ from ..policy.privacy import Privacy
 from ..policy.relay import RelayPolicy
 from ..queue.store import GroupCommitter, QueueStore
 from ..stats.recorder import StatsRecorder
+from .maps import ReceiverMaps
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class ReceiverContext:
     traffic: TrafficLog | None = None
     system_hostname: str = ""
     etrn: Callable[[str], None] | None = None
+    maps: ReceiverMaps = field(default_factory=ReceiverMaps)
 
     def __post_init__(self) -> None:
         if not self.system_hostname:

@@ -36,6 +36,7 @@ class Transaction:
     envid: str | None = None
     ret: str | None = None
     smtputf8: bool = False
+    discard: bool = False  # the access map said DISCARD: accept, then drop
     recipients: list[RecipientRequest] = field(default_factory=list)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 
 from .. import __version__
+from ..aliases import AccessKind
 from ..policy.privacy import Privacy
 from ..queue.store import MessageWriter
 from .commands import Command, echo, parse_command, valid_helo_name
@@ -65,6 +66,8 @@ class SmtpSession:
         self.auth_failures = 0
         self.unknown_commands = 0
         self.closing = False
+        self.connect_refusal: str | None = None  # access map: every command refused
+        self.access_relay = False  # access map: this client may relay
         self._handlers: dict[str, Callable[[Command], Awaitable[None]]] = {}
 
     # -- output ----------------------------------------------------------
@@ -152,6 +155,7 @@ class SmtpSession:
         }
         register_transaction(self, self._handlers)
         register_inquiry(self, self._handlers)
+        self.check_connect_access()
         date = formatdate(time.time(), localtime=True)
         self.reply(f"220 {self.host} ESMTP Postroom {__version__}; {date}")
         if self.listener.port.name:
@@ -187,11 +191,30 @@ class SmtpSession:
         cmd = parse_command(raw)
         if self.ctx.log.enabled(15):
             self.log(15, f"<-- {_redact(raw).decode('utf-8', 'replace')}")
+        if self.connect_refusal and cmd.verb not in ("QUIT", "NOOP", "RSET", "HELO", "EHLO"):
+            self.reply(self.connect_refusal)
+            return
         handler = self._handlers.get(cmd.verb)
         if handler is None:
             await self.unknown(cmd, raw)
             return
         await handler(cmd)
+
+    def check_connect_access(self) -> None:
+        """The access map's ``Connect:`` entry for this client (REJECT, ERROR, RELAY)."""
+        access = self.ctx.maps.access
+        if access is None or not self.client_ip or self.trusted_local is not None:
+            return
+        result = access.check_connect(self.client_ip)
+        if result is None:
+            return
+        if result.kind is AccessKind.RELAY:
+            self.access_relay = True
+            return
+        refusal = result.reply()
+        if refusal is not None:
+            self.connect_refusal = refusal
+            self.log(4, f"ruleset=check_relay, arg1={self.client_name}, reject={refusal}")
 
     async def unknown(self, cmd: Command, raw: bytes) -> None:
         if cmd.verb == "BDAT":

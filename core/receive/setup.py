@@ -17,6 +17,7 @@ from ..policy.relay import RelayPolicy
 from ..queue.store import GroupCommitter, QueueStore
 from ..stats.recorder import StatsRecorder
 from .context import ReceiverContext, server_tls_context
+from .maps import load_receiver_maps
 
 
 def local_user_checker(config: Config) -> Callable[[str], bool]:
@@ -78,6 +79,7 @@ def build_context(
         log=log,
         local_user_known=known,
         stats=stats or recorder_for(config, log),
+        maps=load_receiver_maps(config, lambda text: log.log(1, text)),
         auth_users=auth,
         tls=tls,
         traffic=traffic,

@@ -12,6 +12,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from ..aliases import AccessKind
 from ..policy.privacy import Privacy
 from ..policy.relay import RcptVerdict
 from ..queue.store import QueueFullError, QueueTooBigError, QueueWriteError
@@ -134,6 +135,21 @@ async def do_mail(session: SmtpSession, cmd: Command) -> None:
     if sender and "@" not in sender and "f" in port.modifiers and "u" not in port.modifiers:
         session.reply(f"553 5.5.4 <{sender}>... Domain name required for sender address {sender}")
         return
+    access = session.ctx.maps.access
+    if access is not None and session.trusted_local is None:
+        result = access.check_mail(sender)
+        refusal = result.reply(f"<{sender}>") if result is not None else None
+        if refusal is not None:
+            session.ctx.stats.rejected(_mailer(session))
+            session.log(
+                4,
+                f"ruleset=check_mail, arg1=<{sender}>, relay={session.client_name}, "
+                f"reject={refusal}",
+            )
+            session.reply(refusal)
+            return
+        if result is not None and result.kind is AccessKind.DISCARD:
+            tx.discard = True
     if not _disk_ok(session):
         session.reply("452 4.4.5 Insufficient disk space; try again later")
         return
@@ -176,10 +192,25 @@ async def do_rcpt(session: SmtpSession, cmd: Command) -> None:
     if len(tx.recipients) >= session.ctx.config.max_recipients:
         session.reply("452 4.5.3 Too many recipients")
         return
+    mapped = _map_recipient(session, path.address)
+    if mapped is not None:
+        if mapped.startswith("250 "):
+            tx.recipients.append(request)
+        else:
+            session.ctx.stats.rejected(_mailer(session))
+            session.log(
+                4,
+                f"ruleset=check_rcpt, arg1=<{path.address}>, "
+                f"relay={session.client_name}, reject={mapped}",
+            )
+        session.reply(mapped)
+        return
     decision = session.ctx.relay.check_recipient(
         path.address,
         client_ip=session.client_ip or "",
-        authenticated=bool(session.authenticated) or session.trusted_local is not None,
+        authenticated=bool(session.authenticated)
+        or session.trusted_local is not None
+        or session.access_relay,
     )
     session.reply(decision.reply)
     if decision.verdict in (RcptVerdict.LOCAL, RcptVerdict.RELAY):
@@ -197,6 +228,27 @@ async def do_rcpt(session: SmtpSession, cmd: Command) -> None:
         if session.bad_recipients >= MAX_BAD_RECIPIENTS:
             session.reply(f"421 4.7.0 {session.host} Too many bad recipients; closing connection")
             raise CloseSession
+
+
+def _map_recipient(session: SmtpSession, address: str) -> str | None:
+    """The reply the access map or virtusertable decides for RCPT, or None to go on."""
+    maps = session.ctx.maps
+    ok = f"250 2.1.5 <{address}>... Recipient ok"
+    if maps.access is not None and session.trusted_local is None:
+        result = maps.access.check_rcpt(address)
+        if result is not None:
+            refusal = result.reply(f"<{address}>")
+            if refusal is not None:
+                return refusal
+            if result.kind in (AccessKind.OK, AccessKind.RELAY):
+                return ok
+    if maps.virtusers is not None:
+        domain = address.rpartition("@")[2].lower()
+        if domain in session.ctx.config.local_domains:
+            virtual = maps.virtusers.lookup(address)
+            if virtual is not None:
+                return virtual.error.reply if virtual.error is not None else ok
+    return None
 
 
 def _mailer(session: SmtpSession) -> int:
@@ -284,6 +336,12 @@ async def do_data(session: SmtpSession, cmd: Command) -> None:
     if write_error:
         session.abort_message()
         session.reply(_write_failure_reply(write_error[0]))
+        return
+    if tx.discard:  # Sendmail's DISCARD: the client sees success, nothing is queued
+        session.abort_message()
+        session.ctx.stats.discarded(_mailer(session))
+        session.log(4, "discarded (access map DISCARD)", writer.qid)
+        session.reply(f"250 2.0.0 {writer.qid} Message accepted for delivery")
         return
     qf = build_queue_file(
         writer.qid,
