@@ -241,7 +241,8 @@ class RpcClient:
                 self._die(exc)
                 return
             except Exception as exc:
-                self._die(TransportError(f"reading from the connection failed: {exc}"))
+                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                self._die(TransportError(f"the connection was lost (reading failed: {reason})"))
                 return
             if not line:
                 self._die(TransportError("the server closed the connection"))

@@ -267,8 +267,9 @@ class SshTransport:
                 return line
             try:
                 data = channel.recv(_RECV)
-            except (OSError, paramiko.SSHException) as exc:
-                raise TransportError(self._ended_text(f"receiving failed: {exc}")) from None
+            except (OSError, EOFError, paramiko.SSHException) as exc:
+                reason = str(exc) or type(exc).__name__
+                raise TransportError(self._ended_text(f"receiving failed: {reason}")) from None
             if not data:
                 raise TransportError(self._ended_text("the stream ended"))
             self._lines.feed(data)
@@ -296,7 +297,10 @@ class SshTransport:
         if self._closed:
             return f"the connection to {self.where} was closed"
         channel = self._channel
-        status = _exit_status(channel, 2.0) if channel is not None else None
+        try:
+            status = _exit_status(channel, 2.0) if channel is not None else None
+        except (OSError, EOFError, paramiko.SSHException):
+            status = None
         if status is None:
             return f"the connection to {self.where} was lost ({fallback})"
         if self._stderr_thread is not None:
