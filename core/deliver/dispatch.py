@@ -25,6 +25,7 @@ from .message import MessageSource
 from .outcome import Outcome, Result, failed
 from .owner import parse_controlling_user
 from .program import ProgramAgent
+from .routing import DeliveryMaps, rewritten_sender, routed_hop
 from .smtp import Envelope, NextHop, SmtpAgent, SmtpRecipient
 from .transcript import Transcript
 
@@ -52,12 +53,23 @@ def notify_param(rcpt: QueueRecipient) -> str | None:
 class Dispatcher:
     """Routes recipients to agents."""
 
-    def __init__(self, config: Config, agents: Agents, *, smtp_port: int = 25) -> None:
+    def __init__(
+        self,
+        config: Config,
+        agents: Agents,
+        *,
+        smtp_port: int = 25,
+        maps: DeliveryMaps | None = None,
+    ) -> None:
         self.config = config
         self.agents = agents
         self.smtp_port = smtp_port
+        self.maps = maps or DeliveryMaps()
 
-    def next_hop(self, target: Target) -> NextHop:
+    def next_hop(self, target: Target) -> NextHop | Outcome:
+        routed = routed_hop(self.maps, (target.domain or "").lower())
+        if routed is not None:
+            return routed
         smart = self.config.smart_host
         if smart is not None:
             return NextHop(smart.host, smart.port, smart.mx_lookup, "relay")
@@ -105,13 +117,22 @@ class Dispatcher:
                 continue
             if target.kind is Kind.SMTP:
                 smtp_rcpt = SmtpRecipient(i, target, notify_param(rcpt), rcpt.orcpt)
-                groups.setdefault(self.next_hop(target), []).append(smtp_rcpt)
+                hop = self.next_hop(target)
+                if isinstance(hop, Outcome):
+                    results[i] = hop
+                    report(i, target, hop)
+                    continue
+                groups.setdefault(hop, []).append(smtp_rcpt)
                 continue
             outcome = await self._local_kind(rcpt, target, source, transcript)
             results[i] = outcome
             report(i, target, outcome)
         envelope = Envelope(
-            sender="" if is_null_sender(qf.sender) else qualify(qf.sender, self.config.host_name),
+            sender=""
+            if is_null_sender(qf.sender)
+            else rewritten_sender(
+                self.maps, qualify(qf.sender, self.config.host_name), self.config.host_name
+            ),
             ret=("HDRS" if "n" in qf.flags else "FULL") if "d" in qf.flags else None,
             envid=qf.envid,
             eight_bit=qf.body_type == "8BITMIME" or "8" in qf.flags,

@@ -54,6 +54,7 @@ from .mx import MailRouter, Resolver
 from .notify import Policy
 from .pool import ConnectionPool
 from .program import ProgramAgent
+from .routing import load_delivery_maps
 from .scan import Candidate, interleave, scan
 from .smtp import SmtpAgent
 from .smtpclient import Timeouts, client_tls_context
@@ -195,7 +196,12 @@ class QueueRunner:
             config=self.config,
             store=self.store,
             log=self.log,
-            dispatcher=Dispatcher(self.config, agents, smtp_port=self.smtp_port),
+            dispatcher=Dispatcher(
+                self.config,
+                agents,
+                smtp_port=self.smtp_port,
+                maps=load_delivery_maps(self.config, lambda t: self.log.log(1, t)),
+            ),
             policy=self.policy,
             clock=self.clock,
             verbose=self.verbose,

@@ -70,3 +70,43 @@ def test_access_and_virtusertable_change_the_answers(
     w.send(b"Subject: via virtusertable\r\n\r\nhi\r\n.\r\n")
     assert w.reply().startswith("250 ")
     assert wait_for_mail(mta.setup, "alice", 1)[0]["Subject"] == "via virtusertable"
+
+
+def test_mailertable_routes_and_genericstable_rewrites(mta_setup: MtaSetup, tmp_path: Path) -> None:
+    from postroom.core.queue import parse_qf
+
+    dest_setup = MtaSetup(
+        tmp_path / "dest",
+        options={"HostName": "dest.example.test", "RelayFrom": ["127.0.0.0/8"]},
+    )
+    dest_setup.write(listeners={"MTA": ""})
+    mta_setup.base.mkdir(parents=True)
+    aliases = mta_setup.base / "aliases"
+    aliases.write_text("postmaster: root\n")
+    mta_setup.options["AliasFile"] = str(aliases)
+    (mta_setup.base / "generics-domains").write_text("example.test\n")
+    makemap(
+        tmp_path, mta_setup.base / "genericstable", "alice@example.test\talice.smith@corp.example\n"
+    )
+    with RunningMta(dest_setup) as dest:
+        makemap(
+            tmp_path,
+            mta_setup.base / "mailertable",
+            f"routed.example\tesmtp:[127.0.0.1]:{dest.port()}\n"
+            "closed.example\terror:5.7.1:550 We do not send there\n",
+        )
+        mta_setup.write()
+        cfg = str(mta_setup.config_path)
+        cli = [sys.executable, "-m", "postroom.core.cli", "-C", cfg]
+        subprocess.run(
+            [*cli, "-f", "alice@example.test", "x@routed.example", "y@closed.example"],
+            input=b"Subject: routed\n\nhi\n",
+            check=True,
+        )
+        subprocess.run([*cli, "-q"], check=True)
+    (qf_path,) = dest_setup.queue_dir.glob("qf*")
+    received = parse_qf(qf_path.read_bytes())
+    assert received.sender == "<alice.smith@corp.example>"
+    assert [r.address for r in received.recipients] == ["<x@routed.example>"]
+    log = mta_setup.log_file.read_text()
+    assert "to=y@closed.example" in log and "We do not send there" in log
