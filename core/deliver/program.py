@@ -25,6 +25,8 @@ import contextlib
 import os
 import shlex
 import signal
+import sys
+from pathlib import Path
 
 from .address import Target
 from .message import MessageSource, plain_chunks
@@ -43,8 +45,9 @@ def safe_value(text: str) -> str:
 class ProgramAgent:
     """Runs delivery programs."""
 
-    def __init__(self, *, timeout: float = 1000.0) -> None:
+    def __init__(self, *, timeout: float = 1000.0, config_path: Path | None = None) -> None:
         self.timeout = timeout
+        self.config_path = config_path
 
     async def deliver(
         self, target: Target, source: MessageSource, owner: Owner | None, recipient: str
@@ -56,6 +59,9 @@ class ProgramAgent:
             argv = shlex.split(target.program)
         except ValueError as exc:
             return self._refuse(target, f"Bad program syntax: {exc}", status="5.3.0")
+        if argv and argv[0] == "vacation":
+            # Postroom's own vacation program, run with this instance's configuration.
+            argv = [sys.executable, "-m", "postroom.core.vacation", *argv[1:]]
         if not argv or not os.path.isabs(argv[0]):
             return self._refuse(target, "Program must be an absolute path", status="5.3.0")
         runner = delivery_owner(owner)
@@ -68,6 +74,8 @@ class ProgramAgent:
             "SENDER": safe_value(source.return_path),
             "RECIPIENT": safe_value(recipient),
         }
+        if self.config_path is not None:
+            env["POSTROOM_CONFIG"] = str(self.config_path)
         extra: dict[str, object] = {}
         if needs_switch(runner):
             extra = {"user": runner.uid, "group": runner.gid, "extra_groups": []}

@@ -189,7 +189,7 @@ class QueueRunner:
         agents = Agents(
             local=LocalAgent(self.config, vacation=self._vacation_service(), log=self.log),
             file=FileAgent(self.config),
-            program=ProgramAgent(timeout=self.program_timeout),
+            program=ProgramAgent(timeout=self.program_timeout, config_path=self.config.path),
             smtp=smtp,
         )
         return RunContext(
