@@ -125,7 +125,9 @@ def test_program_runs_without_shell_as_unprivileged_user(tmp_path: Path, shared_
         "SHELL",
         "SENDER",
         "RECIPIENT",
+        "POSTROOM_CONFIG",  # so Postroom's own vacation queues through this instance
     }
+    assert seen["env"]["POSTROOM_CONFIG"].endswith(".toml")
     if os.geteuid() == 0:
         assert seen["uid"] != 0  # a root owner runs as nobody, never as root
     assert "Subject: test message" in seen["stdin"]
