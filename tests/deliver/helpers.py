@@ -31,6 +31,8 @@ def sender_setup(base: Path, **options: object) -> MtaSetup:
             "LocalDomains": [SENDER_HOST],
             "MailSpoolDirectory": str(base / "mail"),
             "LogLevel": 20,
+            # These tests route by MX through their own loopback DNS server (injected).
+            "SmartHost": None,
         }
     )
     setup.options.update(options)

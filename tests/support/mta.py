@@ -50,6 +50,7 @@ class MtaSetup:
     base: Path
     options: dict[str, object] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
+    closed_port: int = field(default_factory=free_port)  # nothing listens here
 
     @property
     def config_path(self) -> Path:
@@ -105,6 +106,9 @@ class MtaSetup:
             "StatusFile": str(stats),
             "TimeSeriesFile": str(self.base / "timeseries"),
             "MailSpoolDirectory": str(self.spool_dir),
+            # Loopback only, DNS included: mail for other domains goes to a closed local
+            # port (deferred) unless a test names its own SmartHost; never an MX lookup.
+            "SmartHost": f"[127.0.0.1]:{self.closed_port}",
         }
         values.update(self.options)
         lines = ["# written by tests/support/mta.py"]
