@@ -15,16 +15,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from ..config.model import Config
 from ..policy.privacy import Privacy
 from .accounts import UserDb, users_for, valid_shells
 from .compile import CompileResult, newaliases
+from .errors import AliasError
 from .expand import Expander, ExpandLimits, IncludePolicy
 from .forward import DEFAULT_FORWARD_PATH, ForwardPolicy, forward_enabled_default
+from .store import compiled_path
 from .table import AliasTable, AliasTableCache, load_alias_table
+
+M = TypeVar("M")
 
 
 def newaliases_for(config: Config) -> CompileResult:
@@ -81,3 +86,23 @@ def alias_cache(config: Config) -> AliasTableCache | None:
     if path is None or not path.exists():
         return None
     return AliasTableCache(path, local_domains=config.local_domains)
+
+
+def load_optional_map(
+    config: Config, name: str, load: Callable[[Path], M], log: Callable[[str], None]
+) -> M | None:
+    """The compiled map ``name`` beside AliasFile, or None when it was never built.
+
+    A map that exists but cannot be read is logged and not used, so a broken map
+    never stops the daemon or a queue run.
+    """
+    if not config.alias_file:
+        return None
+    path = Path(config.alias_file).parent / name
+    if not compiled_path(path).exists():
+        return None
+    try:
+        return load(path)
+    except (AliasError, OSError) as exc:
+        log(f"map {path}: {exc}; not used")
+        return None

@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..aliases import GenericsTable, Mailertable
-from ..aliases.errors import AliasError
-from ..aliases.store import compiled_path
+from ..aliases import GenericsTable, Mailertable, Virtusertable
+from ..aliases.setup import load_optional_map
 from ..config.errors import BadValue
 from ..config.kinds import SMART_HOST
 from ..config.model import Config
@@ -33,24 +32,22 @@ class DeliveryMaps:
 
     mailertable: Mailertable | None = None
     generics: GenericsTable | None = None
+    virtusers: Virtusertable | None = None
 
 
 def load_delivery_maps(config: Config, log: Callable[[str], None]) -> DeliveryMaps:
-    if not config.alias_file:
-        return DeliveryMaps()
-    directory = Path(config.alias_file).parent
-    mailertable = generics = None
-    name = directory / "mailertable"
-    try:
-        if compiled_path(name).exists():
-            mailertable = Mailertable.load(name)
-        name = directory / "genericstable"
-        domains = directory / "generics-domains"
-        if compiled_path(name).exists() and domains.exists():
-            generics = GenericsTable.load(name, domains)
-    except (AliasError, OSError) as exc:
-        log(f"map {name}: {exc}; not used")
-    return DeliveryMaps(mailertable, generics)
+    """mailertable, genericstable (with generics-domains) and virtusertable, when built."""
+    generics = None
+    if config.alias_file and (Path(config.alias_file).parent / "generics-domains").exists():
+        domains = Path(config.alias_file).parent / "generics-domains"
+        generics = load_optional_map(
+            config, "genericstable", lambda path: GenericsTable.load(path, domains), log
+        )
+    return DeliveryMaps(
+        mailertable=load_optional_map(config, "mailertable", Mailertable.load, log),
+        generics=generics,
+        virtusers=load_optional_map(config, "virtusertable", Virtusertable.load, log),
+    )
 
 
 def routed_hop(maps: DeliveryMaps, domain: str) -> NextHop | Outcome | None:

@@ -42,7 +42,6 @@ from ..logging.traffic import TrafficLog
 from ..policy.privacy import Privacy
 from ..queue.selection import Match, QueueSelection, parse_selection
 from ..queue.store import QueueStore
-from ..receive.maps import load_receiver_maps
 from ..vacation import VacationService, queue_submitter
 from .aliasing import expander_for_run
 from .dispatch import Agents, Dispatcher
@@ -192,6 +191,7 @@ class QueueRunner:
             program=ProgramAgent(timeout=self.program_timeout, config_path=self.config.path),
             smtp=smtp,
         )
+        maps = load_delivery_maps(self.config, lambda text: self.log.log(1, text))
         return RunContext(
             config=self.config,
             store=self.store,
@@ -200,7 +200,7 @@ class QueueRunner:
                 self.config,
                 agents,
                 smtp_port=self.smtp_port,
-                maps=load_delivery_maps(self.config, lambda t: self.log.log(1, t)),
+                maps=maps,
             ),
             policy=self.policy,
             clock=self.clock,
@@ -209,7 +209,7 @@ class QueueRunner:
             stats=self.stats,
             min_age=self.min_age,
             expander=expander_for_run(self.config, self._aliases, self.log),
-            virtusers=load_receiver_maps(self.config, lambda t: self.log.log(1, t)).virtusers,
+            virtusers=maps.virtusers,
         )
 
     async def run_once(

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..aliases import AccessMap, Virtusertable
-from ..aliases.errors import AliasError
-from ..aliases.store import compiled_path
+from ..aliases.setup import load_optional_map
 from ..config.model import Config
 
 
@@ -26,25 +24,8 @@ class ReceiverMaps:
     virtusers: Virtusertable | None = None
 
 
-def maps_directory(config: Config) -> Path | None:
-    return Path(config.alias_file).parent if config.alias_file else None
-
-
 def load_receiver_maps(config: Config, log: Callable[[str], None]) -> ReceiverMaps:
-    directory = maps_directory(config)
-    if directory is None:
-        return ReceiverMaps()
-    access = virtusers = None
-    name = directory / "access"
-    if compiled_path(name).exists():
-        try:
-            access = AccessMap.load(name)
-        except (AliasError, OSError) as exc:
-            log(f"access map {name}: {exc}; not used")
-    name = directory / "virtusertable"
-    if compiled_path(name).exists():
-        try:
-            virtusers = Virtusertable.load(name)
-        except (AliasError, OSError) as exc:
-            log(f"virtusertable {name}: {exc}; not used")
-    return ReceiverMaps(access, virtusers)
+    return ReceiverMaps(
+        access=load_optional_map(config, "access", AccessMap.load, log),
+        virtusers=load_optional_map(config, "virtusertable", Virtusertable.load, log),
+    )
