@@ -11,6 +11,10 @@ packages=(swaks m4 openssl openssh-server openssh-client
           libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 fonts-dejavu-core)
 bash scripts/apt-ensure.sh "${packages[@]}"
 
+# Some tests run the CLI as `nobody` (restrictmailq, restrictqrun): the checkout must be
+# readable by other users. A clone made in a private temporary directory is not.
+[ "$(id -u)" = 0 ] && chmod o+rx .
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q -e '.[dev]'
 
