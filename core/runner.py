@@ -41,6 +41,8 @@ from .queue.store import QueueStore
 from .stats import mailstats_main
 from .stats.recorder import StatsRecorder
 from .vacation import queue_submitter, vacation_main
+from .vacation.reply_channel import ENV as REPLY_FD_ENV
+from .vacation.reply_channel import pipe_submitter
 
 
 def config_path(inv: Invocation) -> Path:
@@ -279,4 +281,6 @@ def run_own_flags_command(mode: str, args: list[str]) -> int:
     except ConfigError as exc:
         print(f"{mode}: {exc}", file=sys.stderr)
         return EX_CONFIG
-    return vacation_main(args, submit=queue_submitter(config), host_name=config.host_name)
+    channel = os.environ.get(REPLY_FD_ENV, "")
+    submit = pipe_submitter(int(channel)) if channel.isdigit() else queue_submitter(config)
+    return vacation_main(args, submit=submit, host_name=config.host_name)

@@ -16,6 +16,13 @@ bash scripts/apt-ensure.sh "${packages[@]}"
 [ "$(id -u)" = 0 ] && chmod o+rx .
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
+# The program agent runs |programs -- Postroom's own vacation among them -- as the
+# unprivileged owner, with this interpreter: other users must be able to reach it
+# (pyenv keeps it under /root). Only search permission (o+x) is added, on its folders.
+if [ "$(id -u)" = 0 ]; then
+  dir=$(dirname "$(readlink -f .venv/bin/python)")
+  while [ "$dir" != / ]; do chmod o+x "$dir"; dir=$(dirname "$dir"); done
+fi
 .venv/bin/pip install -q -e '.[dev]'
 
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .

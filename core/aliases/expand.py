@@ -186,7 +186,7 @@ class Expander:
     # -- helpers ---------------------------------------------------------------
 
     def _fail(self, run: _Run, scope: _Scope, shown: str, code: int, dsn: str, text: str) -> None:
-        run.failures.append(Failure(shown, code, dsn, text, scope.via))
+        run.failures.append(Failure(shown, code, dsn, text, scope.via, scope.sender))
 
     def _add(self, run: _Run, key: tuple[str, str], delivery: Delivery) -> None:
         if key in run.deliveries:

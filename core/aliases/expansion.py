@@ -75,6 +75,7 @@ class Failure:
     status: str
     text: str
     via: tuple[str, ...] = ()
+    sender: str | None = None
 
     @property
     def temporary(self) -> bool:

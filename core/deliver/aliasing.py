@@ -6,12 +6,15 @@ on the job. Expanded targets replace the recipient in the qf with the ``A``
 flag (never expanded again) and, for file and program targets, the ``C``
 controlling-user line their agents need. Expansion failures become outcomes
 directly: permanent ones bounce, temporary ones (an unreadable ``:include:``
-or ``.forward``) defer.
+or ``.forward``) defer.  Targets reached through a list that has an ``owner-``
+alias carry that owner as their envelope sender (:attr:`Expanded.owners`); the job
+moves them to a clone of itself (:mod:`.clone`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 from ..aliases import (
     AliasError,
@@ -25,8 +28,23 @@ from ..aliases import (
 from ..config.model import Config
 from ..logging.maillog import MailLog
 from ..queue.qf import QueueFile, QueueRecipient
+from .address import is_null_sender, strip_brackets
 from .outcome import Outcome, deferred, failed
 from .transcript import Transcript
+
+
+@dataclass(frozen=True)
+class Expanded:
+    """A job's recipients after expansion.
+
+    ``decided`` maps recipient indexes to outcomes the expansion already settled;
+    ``owners`` maps indexes to the envelope sender an ``owner-`` alias gives them
+    (only where it differs from the job's sender).
+    """
+
+    qf: QueueFile
+    decided: dict[int, Outcome]
+    owners: dict[int, str]
 
 
 def expander_for_run(config: Config, cache: AliasTableCache | None, log: MailLog) -> Expander:
@@ -50,11 +68,19 @@ def expand_recipients(
     qid: str,
     virtusers: Virtusertable | None = None,
     local_domains: frozenset[str] = frozenset(),
-) -> tuple[QueueFile, dict[int, Outcome]]:
+) -> Expanded:
     """The qf with its recipients rewritten (virtusertable) and expanded (aliases, .forward),
-    and the outcomes already decided by that (errors)."""
+    the outcomes already decided by that (errors), and the recipients an ``owner-`` alias
+    gives another envelope sender."""
     recipients: list[QueueRecipient] = []
     decided: dict[int, Outcome] = {}
+    owners: dict[int, str] = {}
+    current = strip_brackets(qf.sender).lower()
+
+    def note_owner(sender: str | None) -> None:
+        if sender and strip_brackets(sender).lower() != current and not is_null_sender(qf.sender):
+            owners[len(recipients)] = sender
+
     changed = False
     for rcpt in qf.recipients:
         if "A" in rcpt.flags:
@@ -86,6 +112,7 @@ def expand_recipients(
         for delivery in expansion.deliveries:
             if delivery.via:
                 log.log(10, f"alias {plain} => {delivery.address}", qid)
+            note_owner(delivery.sender)
             recipients.append(
                 dataclasses.replace(
                     rcpt,
@@ -97,6 +124,7 @@ def expand_recipients(
                 )
             )
         for failure in expansion.failures:
+            note_owner(failure.sender)
             decided[len(recipients)] = (
                 deferred(
                     f"Deferred: {failure.text}", status=failure.status, diagnostic=failure.reply
@@ -106,8 +134,8 @@ def expand_recipients(
             )
             recipients.append(dataclasses.replace(rcpt, flags=rcpt.flags + "A", orcpt=orcpt))
     if not changed:
-        return qf, decided
-    return dataclasses.replace(qf, recipients=tuple(recipients)), decided
+        return Expanded(qf, decided, owners)
+    return Expanded(dataclasses.replace(qf, recipients=tuple(recipients)), decided, owners)
 
 
 def _virtual(

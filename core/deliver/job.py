@@ -7,11 +7,12 @@ aside as ``Qf`` -- never deleted), skips a job tried more recently than its
 minimum age unless the run selected it explicitly, writes the ``xf``
 transcript while it works, lets the :class:`.dispatch.Dispatcher` try every
 recipient, gives up on recipients older than ``Timeout.queuereturn``
-(status 4.4.7), queues the DSNs :func:`.notify.plan` asks for, and only
-then writes the new state: recipients that are done leave the qf; the
-others stay with ``K`` (this attempt), ``N`` + 1, ``P`` + 90000 and the
-status text in ``M``; a job with no recipient left is removed.  The lock is
-held throughout, and released last.
+(status 4.4.7), moves recipients an ``owner-`` list gives another sender to a
+clone of the job (:mod:`.clone`, delivered right after), queues the DSNs
+:func:`.notify.plan` asks for, and only then writes the new state: recipients
+that are done leave the qf; the others stay with ``K`` (this attempt),
+``N`` + 1, ``P`` + 90000 and the status text in ``M``; a job with no recipient
+left is removed.  The lock is held throughout, and released last.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ..queue.store import QueueStore
 from . import qfupdate
 from .address import Target, classify
 from .aliasing import expand_recipients
+from .clone import Clone, split_by_owner
 from .dispatch import Dispatcher, describe
 from .dsn import pintvl
 from .dsnqueue import queue_report
@@ -168,10 +170,57 @@ async def _attempt(
     transcript.say("")
     transcript.say(f"Running {ctx.queue_dir}/{qid} (sequence {sequence[0]} of {sequence[1]})")
     decided: dict[int, Outcome] = {}
+    clones: tuple[Clone, ...] = ()
     if ctx.expander is not None:
-        qf, decided = expand_recipients(
+        expanded = expand_recipients(
             ctx.expander, qf, transcript, ctx.log, qid, ctx.virtusers, ctx.config.local_domains
         )
+        qf, decided = expanded.qf, expanded.decided
+        if expanded.owners:
+            split = split_by_owner(ctx.store, qf, df, decided, expanded.owners)
+            qf, decided, clones = split.qf, split.decided, split.clones
+            for clone in clones:
+                ctx.log.log(5, f"clone {clone.qid}, owner={clone.owner}", qid)
+    report = await _deliver(ctx, lock, qf, qid, df, transcript, start, decided)
+    for clone in clones:
+        report = _merge(report, await _deliver_clone(ctx, clone, transcript, start))
+    return report
+
+
+def _merge(report: JobReport, clone: JobReport) -> JobReport:
+    """The original's report with a clone's new jobs and outcomes added."""
+    return dataclasses.replace(
+        report,
+        new_jobs=(*report.new_jobs, *clone.new_jobs),
+        outcomes=(*report.outcomes, *clone.outcomes),
+    )
+
+
+async def _deliver_clone(
+    ctx: RunContext, clone: Clone, transcript: Transcript, start: float
+) -> JobReport:
+    """Deliver a freshly made clone under its own lock (left queued if that fails)."""
+    path = ctx.queue_dir / ("qf" + clone.qid)
+    try:
+        lock = JobLock(path)
+    except (QueueLockedError, JobNotFoundError):
+        return JobReport(clone.qid, JobStatus.LOCKED, (clone.qid,))
+    with lock:
+        df = ctx.queue_dir / ("df" + clone.qid)
+        return await _deliver(ctx, lock, clone.qf, clone.qid, df, transcript, start, clone.decided)
+
+
+async def _deliver(
+    ctx: RunContext,
+    lock: JobLock,
+    qf: QueueFile,
+    qid: str,
+    df: Path,
+    transcript: Transcript,
+    start: float,
+    decided: dict[int, Outcome],
+) -> JobReport:
+    """Try every recipient not yet ``decided``, queue DSNs, and write the job's new state."""
     source = MessageSource(qf, df, ctx.config.host_name)
     size = source.size("local")
 

@@ -188,7 +188,11 @@ class QueueRunner:
         agents = Agents(
             local=LocalAgent(self.config, vacation=self._vacation_service(), log=self.log),
             file=FileAgent(self.config),
-            program=ProgramAgent(timeout=self.program_timeout, config_path=self.config.path),
+            program=ProgramAgent(
+                timeout=self.program_timeout,
+                config_path=self.config.path,
+                reply_submit=queue_submitter(self.config, store=self.store),
+            ),
             smtp=smtp,
         )
         maps = load_delivery_maps(self.config, lambda text: self.log.log(1, text))

@@ -130,6 +130,7 @@ def test_program_runs_without_shell_as_unprivileged_user(tmp_path: Path, shared_
     assert seen["env"]["POSTROOM_CONFIG"].endswith(".toml")
     if os.geteuid() == 0:
         assert seen["uid"] != 0  # a root owner runs as nobody, never as root
+    assert seen["stdin"].startswith("From alice@sender.example.test ")  # Sendmail's prog mailer
     assert "Subject: test message" in seen["stdin"]
     assert seen["stdin"].endswith("\nhello\n")
     assert "... Connecting to prog..." in verbose

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.mta import MtaSetup, RunningMta
+from tests.support.mta import HOST_NAME, MtaSetup, RunningMta
 
 from .smtpwire import Wire
 from .test_queue_runs import smtp_send, wait_for_mail
@@ -78,3 +79,46 @@ def test_broken_aliases_file_is_reported_and_the_old_table_stays(mta_setup: MtaS
         check=True,
     )
     assert praliases.stdout == "staff:alice,\tbob\n"
+
+
+def test_owner_alias_takes_the_lists_mail_and_its_errors(
+    mta_setup: MtaSetup, start_mta: Callable[..., RunningMta]
+) -> None:
+    """With ``owner-list`` set, list members get the owner as envelope sender and the
+    bounce for a bad member goes to the owner, not to whoever wrote to the list."""
+    write_aliases(mta_setup, "list: alice, nosuchuser\nowner-list: bob\nplain: alice\n")
+    mta_setup.write()
+    assert newaliases(mta_setup).returncode == 0
+    mta = start_mta("-q1s")
+    qid = smtp_send(mta.port(), "list@example.test", "to the owned list")
+    delivered = wait_for_mail(mta.setup, "alice", 1)[0]
+    assert delivered["Subject"] == "to the owned list"
+    assert delivered["Return-Path"] == f"<bob@{HOST_NAME}>"
+    bounce = wait_for_mail(mta.setup, "bob", 1)[0]
+    assert bounce["From"] == "Mail Delivery Subsystem <MAILER-DAEMON>"
+    assert "nosuchuser" in str(bounce)
+    log = wait_for_log(mta.setup, f"{qid}: clone ")
+    assert f"owner=bob@{HOST_NAME}" in log
+    wait_for_empty_queue(mta.setup)  # nothing left for the original sender a@example.org
+    smtp_send(mta.port(), "plain@example.test", "no owner")
+    assert wait_for_mail(mta.setup, "alice", 2)[1]["Return-Path"] == "<a@example.org>"
+
+
+def wait_for_log(setup: MtaSetup, needle: str, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in setup.log_file.read_text().splitlines():
+            if needle in line:
+                return line
+        time.sleep(0.05)
+    raise AssertionError(f"{needle!r} not logged in {timeout}s")
+
+
+def wait_for_empty_queue(setup: MtaSetup, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(p.name.startswith("qf") for p in setup.queue_dir.iterdir()):
+            return
+        time.sleep(0.05)
+    left = sorted(p.name for p in setup.queue_dir.iterdir())
+    raise AssertionError(f"queue not empty after {timeout}s: {left}")
