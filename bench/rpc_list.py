@@ -8,8 +8,11 @@ Fills a queue with N messages through the real ``QueueStore`` (reused from
   separately), each in directory order (``sort="none"``: rows stream while the folder
   is read) and sorted by arrival (the default: the first chunk waits for the sort);
   figures are rows per second and the time to the first chunk;
+- each transport once with the rows index removed first (every control file read), then
+  the best of ``--runs`` with the index warm;
 - ``postroom-mta -bp`` (our ``mailq``) on the same queue, and Sendmail 8.17's ``mailq``
-  when the test peer can be obtained (``tests/peers/sendmail.py``).
+  when the test peer can be obtained (``tests/peers/sendmail.py``); ``bench/mailq.py``
+  compares those two in detail.
 
     .venv/bin/python bench/rpc_list.py [--messages 100000] [--queue-dir DIR] [--runs 3]
 
@@ -19,6 +22,7 @@ The best of ``--runs`` is printed (these are short runs on a shared machine).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -42,8 +46,11 @@ from tests.transport.sshd import SshServer
 def prepare_queue(queue_dir: Path, count: int) -> None:
     have = sum(1 for name in os.listdir(queue_dir) if name.startswith("qf"))
     if have != count:
-        for name in os.listdir(queue_dir):
-            os.unlink(queue_dir / name)
+        for entry in os.scandir(queue_dir):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)  # the listing index
+            else:
+                os.unlink(entry.path)
         start = time.monotonic()
         fill_queue(queue_dir, count)
         print(f"filled the queue with {count} messages in {time.monotonic() - start:.1f} s")
@@ -67,13 +74,28 @@ def time_list(client: RpcClient, params: dict[str, Any]) -> tuple[float, float, 
     return (first[0] - start if first else total), total, rows
 
 
-def bench_transport(name: str, make: Callable[[], Transport], runs: int, report: list[str]) -> None:
+def drop_rows_index(queue_dir: Path) -> None:
+    """Remove the rows index, so the next queue.list reads every control file."""
+    for name in ("rows", "rows.stamp"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(queue_dir / ".postroom-index" / name)
+
+
+def bench_transport(
+    name: str, make: Callable[[], Transport], runs: int, report: list[str], queue_dir: Path
+) -> None:
     start = time.monotonic()
     transport = make()
     client = RpcClient(transport, timeout=600)
     client.call("server.info")
     setup = time.monotonic() - start
     report.append(f"{name}: connect + server.info {setup * 1000:.0f} ms")
+    drop_rows_index(queue_dir)
+    first, total, rows = time_list(client, {"sort": "none"})
+    report.append(
+        f"{name}, cold rows index, directory order: {rows} rows in {total:.2f} s; "
+        f"first chunk after {first * 1000:.0f} ms"
+    )
     for label, params in (("directory order", {"sort": "none"}), ("sorted by arrival", {})):
         best = min((time_list(client, params) for _ in range(runs)), key=lambda t: t[1])
         first, total, rows = best
@@ -131,7 +153,8 @@ def main() -> int:
             queue_dir = args.queue_dir.resolve()
         prepare_queue(queue_dir, args.messages)
         report: list[str] = [f"queue: {args.messages} messages, {os.cpu_count()} CPUs"]
-        bench_transport("local", lambda: LocalTransport(config, command=SERVER), args.runs, report)
+        local = lambda: LocalTransport(config, command=SERVER)  # noqa: E731
+        bench_transport("local", local, args.runs, report, queue_dir)
         if not args.no_ssh:
             sshd = SshServer(work / "sshd").start()
             try:
@@ -156,7 +179,7 @@ def main() -> int:
                     transport.connect()
                     return transport
 
-                bench_transport("ssh (loopback)", ssh, args.runs, report)
+                bench_transport("ssh (loopback)", ssh, args.runs, report, queue_dir)
             finally:
                 sshd.stop()
         ours = time_command(

@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.debpeers import postfix_tool
+from bench.proctree import tree_cpu_seconds
 from tests.support.mta import MtaSetup, RunningMta
 
 
@@ -56,15 +57,10 @@ def fsync_rate(directory: Path, seconds: float = 2.0) -> tuple[float, float]:
     return plain, cycle
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run_once(mta: RunningMta, sessions: int, messages: int, size: int) -> tuple[float, float]:
     argv, env = postfix_tool("smtp-source")
     assert mta.proc is not None
-    before = cpu_seconds(mta.proc.pid)
+    before = tree_cpu_seconds(mta.proc.pid)
     start = time.monotonic()
     subprocess.run(
         [
@@ -88,7 +84,7 @@ def run_once(mta: RunningMta, sessions: int, messages: int, size: int) -> tuple[
         timeout=3600,
     )
     elapsed = time.monotonic() - start
-    cpu = cpu_seconds(mta.proc.pid) - before
+    cpu = tree_cpu_seconds(mta.proc.pid) - before
     queued = len(list(mta.setup.queue_dir.glob("qf*")))
     if queued != messages:
         raise SystemExit(f"expected {messages} queued messages, found {queued}")
@@ -100,10 +96,19 @@ def main() -> int:
     ap.add_argument("--messages", type=int, default=5000)
     ap.add_argument("--sessions", default="1,10,50")
     ap.add_argument("--size", type=int, default=4096)
+    ap.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()))
+    ap.add_argument(
+        "--option", action="append", default=[], metavar="NAME=VALUE",
+        help="extra configuration option, e.g. DaemonProcesses=4",
+    )  # fmt: skip
     opts = ap.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="postroom-bench-"))
+    options: dict[str, object] = {"LogLevel": 9, "MaxConnectionsPerHost": 200}
+    for item in opts.option:
+        key, _, value = item.partition("=")
+        options[key] = int(value) if value.isdigit() else value
+    base = Path(tempfile.mkdtemp(prefix="postroom-bench-", dir=opts.work_dir))
     try:
-        setup = MtaSetup(base / "mta", options={"LogLevel": 9, "MaxConnectionsPerHost": 200})
+        setup = MtaSetup(base / "mta", options=options)
         setup.write(listeners={"MTA": ""})
         plain, cycle = fsync_rate(setup.queue_dir)
         print(

@@ -160,8 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if inv.version:
         print(f"postroom-mta {__version__}")
         return EX_OK
-    from .runner import run
-
+    if inv.mode == "p" and not inv.rpc:
+        from .mailq_command import run_mailq as run  # lean: no daemon or delivery imports
+    else:
+        from .runner import run
     try:
         return run(inv, name)
     except KeyboardInterrupt:

@@ -25,7 +25,6 @@ from .cli import (
 from .config.durations import parse_duration
 from .config.loader import ConfigError, load_config
 from .config.model import Config
-from .config.profile import default_config_path, ensure_embedded_profile
 from .hoststat import (
     HostStatusError,
     HostStatusStore,
@@ -35,35 +34,16 @@ from .hoststat import (
 )
 from .logging.maillog import MailLog
 from .logging.traffic import TrafficLog
+from .mailq_command import config_path as config_path
+from .mailq_command import list_queue
+from .mailq_command import may_see_queue as may_see_queue
 from .policy.privacy import Privacy
-from .queue.mailq import format_queue_listing, parse_selection
 from .queue.store import QueueStore
 from .stats import mailstats_main
 from .stats.recorder import StatsRecorder
 from .vacation import queue_submitter, vacation_main
 from .vacation.reply_channel import ENV as REPLY_FD_ENV
 from .vacation.reply_channel import pipe_submitter
-
-
-def config_path(inv: Invocation) -> Path:
-    """``-C`` if given; else the system file for root when it exists; else the embedded profile."""
-    if inv.config is not None:
-        return inv.config
-    path = default_config_path()
-    if os.geteuid() == 0 and path.exists():
-        return path
-    return ensure_embedded_profile()
-
-
-def may_see_queue(config: Config) -> bool:
-    """restrictmailq: only root and members of the queue directory's group."""
-    if not config.privacy & Privacy.restrictmailq or os.getuid() == 0:
-        return True
-    try:
-        gid = os.stat(config.queue_directory).st_gid
-    except OSError:
-        return False
-    return gid in (os.getgid(), *os.getgroups())
 
 
 def run(inv: Invocation, name: str) -> int:
@@ -150,21 +130,6 @@ def run_queue_once(config: Config, inv: Invocation, name: str) -> int:
         return EX_USAGE
     finally:
         stats.close()
-    return EX_OK
-
-
-def list_queue(config: Config, inv: Invocation, name: str) -> int:
-    if not may_see_queue(config):
-        print("You are not permitted to see the queue", file=sys.stderr)
-        return EX_NOPERM
-    try:
-        selection = parse_selection(inv.queue_args)
-    except ValueError as exc:
-        print(f"{name}: {exc}", file=sys.stderr)
-        return EX_USAGE
-    sys.stdout.write(
-        format_queue_listing(Path(config.queue_directory), verbose=inv.verbose, selection=selection)
-    )
     return EX_OK
 
 

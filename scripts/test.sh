@@ -5,10 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(swaks m4 openssl openssh-server openssh-client
+packages=(swaks m4 openssl openssh-server openssh-client strace
           xvfb xauth libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
           libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
-          libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 fonts-dejavu-core)
+          libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 fonts-dejavu-core
+          lintian python3-venv libpython3.11)
 bash scripts/apt-ensure.sh "${packages[@]}"
 
 # Some tests run the CLI as `nobody` (restrictmailq, restrictqrun): the checkout must be

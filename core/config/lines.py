@@ -18,6 +18,12 @@ _TABLE = re.compile(rf"\s*\[\s*({_PART}(?:\s*\.\s*{_PART})*)\s*\]")
 _SPLIT = re.compile(rf"{_PART}")
 
 
+def _lines(text: str) -> list[str]:
+    """The file's lines as TOML counts them: only LF ends a line (``str.splitlines`` would
+    also break at U+0085, U+2028, form feeds..., which may sit inside a string value)."""
+    return text.split("\n")
+
+
 def _join(dotted: str) -> str:
     return ".".join(p.strip("\"'") for p in _SPLIT.findall(dotted))
 
@@ -37,7 +43,7 @@ def _scan(text: str) -> tuple[dict[str, int], list[tuple[str, int]]]:
     lines: dict[str, int] = {}
     repeats: list[tuple[str, int]] = []
     table = ""
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_lines(text), 1):
         stripped = line.lstrip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -62,7 +68,7 @@ def element_lines(text: str, start: int, values: Sequence[str]) -> list[int]:
 
     A value that cannot be found (escapes, odd layout) gets the line of the previous one.
     """
-    all_lines = text.splitlines()
+    all_lines = _lines(text)
     result: list[int] = []
     line, column = max(start, 1), 0
     for value in values:

@@ -51,6 +51,7 @@ class Config:
     max_recipients: int
     max_daemon_children: int  # 0: no limit
     max_connections_per_host: int
+    daemon_processes: int  # 0: one per CPU
     smart_host: SmartHost | None
     local_domains: frozenset[str]  # lower case; always has host_name and "localhost"
     relay_domains: frozenset[str]  # lower case; subdomains match too

@@ -156,6 +156,8 @@ _TABLE: list[Option] = [
            "Most simultaneous SMTP sessions; 0 for no limit."),
     Option("MaxConnectionsPerHost", "max_connections_per_host", kinds.int_kind(1, 100_000),
            100, "Most simultaneous sessions from one client address.", ours=True),
+    Option("DaemonProcesses", "daemon_processes", kinds.int_kind(0, 64), 0,
+           "Processes serving the daemon's SMTP sessions; 0 for one per CPU.", ours=True),
     Option("SmartHost", "smart_host", kinds.SMART_HOST, "",
            'Send all outgoing mail through this host: "[host]:port" or "host" (MX looked up).'),
     Option("LocalDomains", "local_domains", kinds.name_list_kind(kinds.check_domain, "domains"),

@@ -9,7 +9,8 @@ CLI, ``main`` for ``python -m postroom.core.control``), :mod:`.registry` (the me
 table) and one module per area of methods (``info_methods``, ``queue_methods``,
 ``queue_edit``, ``config_methods``, ``settings_methods``, ``daemon_methods``,
 ``log_methods``, ``events``) over the helpers ``params``, ``context``, ``errors``,
-``rights``, ``queue_scan``, ``queue_select``, ``config_edit``, ``config_store``.
+``rights``, ``queue_scan``, ``queue_rows``, ``queue_select``, ``config_edit``,
+``config_store``.
 
 This package's ``__init__`` imports nothing, so importing the client does not load the
 server.

@@ -12,7 +12,7 @@ PORT_KEYS: dict[str, str] = {
     "Name": "The listener's name, used in logs and in ${daemon_name}.",
     "Port": "The TCP port to listen on (a number or a service name; default 25).",
     "Addr": "The address to bind; without it, every address of the family.",
-    "Family": "inet (IPv4, the default), inet6 (IPv6) or local.",
+    "Family": "inet (IPv4, the default) or inet6 (IPv6); local sockets are not supported.",
     "Listen": "The length of the pending-connection queue (default 10).",
     "Modifiers": "Letters that change the listener's behaviour (M=); see below.",
 }

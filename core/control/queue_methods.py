@@ -2,15 +2,19 @@
 
 All three apply restrictmailq first.  ``queue.list`` streams its rows (see
 :mod:`.queue_scan` for their shape, :mod:`.queue_select` for the params) in chunks of
-:data:`~.protocol.CHUNK_ROWS`; with ``sort="none"`` the first chunk leaves as soon as it
-is read, otherwise once the folder has been read and sorted.  A large queue is read by
-several processes (:mod:`.queue_parallel`).  Its result is
+:data:`~.protocol.CHUNK_ROWS`, from the queue's rows index (:mod:`.queue_rows`) -- only
+the control files that changed since it was last brought up to date are read.  When a
+job cannot be served from it, the folder is read: with ``sort="none"`` the first chunk
+leaves as soon as it is read, otherwise once the folder has been read and sorted; a
+large queue is read by several processes (:mod:`.queue_parallel`).  Its result is
 ``{"count": rows sent, "matched": rows that passed the filters, "scanned": control
 files read, "queue_directory": ..., "time": the server's clock}``.
 
 ``queue.show`` returns one job in full: envelope, per-recipient status, headers (with
-Sendmail's macro byte shown as ``$``) and the first ``body_bytes`` of the body; a
-damaged control file still shows its raw text and the parser's complaint.
+Sendmail's macro byte shown as ``$``), the first ``body_bytes`` of the body and the
+job's transcript (its ``xf`` file, at most :data:`MAX_TRANSCRIPT` bytes; ``""`` when
+there is none); a damaged control file still shows its raw text and the parser's
+complaint.
 ``queue.shape`` counts jobs per recipient (or sender) domain in qshape's age buckets.
 """
 
@@ -30,6 +34,7 @@ from .context import Context, Stream
 from .params import Params
 from .protocol import BAD_PARAMS, CHUNK_ROWS, NOT_FOUND, RpcError
 from .queue_parallel import sorted_rows, stream_chunks, worker_count
+from .queue_rows import IndexBuilder, has_rows_index, list_rows
 from .queue_scan import KINDS, control_names, read_row, scan
 from .queue_select import SORT_KEYS, Selection, parts_param, selection
 
@@ -38,6 +43,9 @@ BUCKETS = (("0-5m", 0), ("5-10m", 300), ("10-20m", 600), ("20-40m", 1200), ("40-
 MAX_BODY = 1024 * 1024
 DEFAULT_BODY = 64 * 1024
 MAX_CONTROL_TEXT = 256 * 1024
+ROWS_INDEX = "rows-index"
+"""The session's :class:`~.queue_rows.IndexBuilder`, kept with its event watchers."""
+MAX_TRANSCRIPT = 64 * 1024
 
 
 @contextmanager
@@ -58,6 +66,11 @@ def queue_list(ctx: Context, params: Params, out: Stream) -> dict[str, Any]:
     sel = selection(params)
     queue_dir = Path(config.queue_directory)
     now = time.time()
+    served = list_rows(queue_dir, sel, now, config.min_queue_age, out)
+    if served is not None:
+        sent, matched, scanned = served
+        return _summary(sent, matched, scanned, queue_dir, now)
+    build = not has_rows_index(queue_dir, config.min_queue_age)
     names = control_names(queue_dir, sel.prefixes)
     workers = worker_count(len(names))
     if workers and sel.sort != "none":
@@ -77,10 +90,25 @@ def queue_list(ctx: Context, params: Params, out: Stream) -> dict[str, Any]:
         rows = scan(queue_dir, names, now=now, min_queue_age=config.min_queue_age)
         with gc_paused():
             matched, sent = _send_rows(out, rows, sel, now)
+    if build:  # for the next request, once this one no longer needs the CPUs
+        _build_rows_index(ctx, queue_dir, config.min_queue_age)
+    return _summary(sent, matched, len(names), queue_dir, now)
+
+
+def _build_rows_index(ctx: Context, queue_dir: Path, min_queue_age: float) -> None:
+    builder = ctx.watchers.get(ROWS_INDEX)
+    if not isinstance(builder, IndexBuilder) or builder.queue_dir != queue_dir:
+        if builder is not None:
+            builder.close()
+        builder = ctx.watchers[ROWS_INDEX] = IndexBuilder(queue_dir, min_queue_age)
+    builder.start()
+
+
+def _summary(sent: int, matched: int, scanned: int, queue_dir: Path, now: float) -> dict[str, Any]:
     return {
         "count": sent,
         "matched": matched,
-        "scanned": len(names),
+        "scanned": scanned,
         "queue_directory": str(queue_dir),
         "time": int(now),
     }
@@ -203,7 +231,28 @@ def queue_show(ctx: Context, params: Params, out: Stream) -> dict[str, Any]:
     else:
         result["control_text"] = _control_text(job.path)
     result.update(_body(queue_dir / ("df" + job.qid), body_limit))
+    result.update(_transcript(queue_dir, "xf" + job.qid))
     return result
+
+
+def _transcript(queue_dir: Path, name: str) -> dict[str, Any]:
+    """The job's ``xf`` file (capped), read without following a planted symlink."""
+    flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
+    try:
+        fd = os.open(queue_dir / name, flags)
+    except FileNotFoundError:
+        return {"transcript": "", "transcript_truncated": False}
+    except OSError as exc:
+        return {"transcript": "", "transcript_truncated": False, "transcript_error": exc.strerror}
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(MAX_TRANSCRIPT + 1)
+    except OSError as exc:
+        return {"transcript": "", "transcript_truncated": False, "transcript_error": exc.strerror}
+    return {
+        "transcript": data[:MAX_TRANSCRIPT].decode("utf-8", "replace"),
+        "transcript_truncated": len(data) > MAX_TRANSCRIPT,
+    }
 
 
 def _control_text(path: Path) -> str | None:

@@ -7,13 +7,7 @@ params a method does not list (``bad_params``) before calling it.  Methods named
 
 from __future__ import annotations
 
-from .alias_methods import (
-    aliases_get,
-    aliases_rebuild,
-    aliases_set,
-    vacation_get,
-    vacation_set,
-)
+from .alias_methods import aliases_check, aliases_get, aliases_rebuild, aliases_set
 from .config_methods import config_diff, config_get, config_set
 from .context import Handler, Method
 from .daemon_methods import daemon_reload, daemon_status
@@ -21,15 +15,26 @@ from .events import events_subscribe, events_unsubscribe
 from .hosts_methods import hosts_list, hosts_purge
 from .info_methods import server_info
 from .log_methods import log_tail
+from .probe_methods import ports_status, privacy_probe
 from .queue_edit import queue_delete, queue_hold, queue_release
 from .queue_methods import queue_list, queue_shape, queue_show
 from .run_methods import daemon_start, queue_run
+from .send_test_methods import server_send_test
 from .settings_methods import ports_get, ports_set, privacy_get, privacy_set
 from .stats_methods import stats_series, stats_totals
+from .vacation_methods import (
+    vacation_forget,
+    vacation_get,
+    vacation_memory,
+    vacation_preview,
+    vacation_set,
+    vacation_users,
+)
 
 _LIST = ("queues", "sender", "recipient", "domain", "status", "queue_id", "min_age", "sort",
          "descending", "offset", "limit")  # fmt: skip
 _EDIT = ("dry_run", "base_sha256", "reload")
+_PREVIEW = ("user", "settings", "sender", "subject")
 
 
 def _m(name: str, handler: Handler, params: tuple[str, ...], summary: str) -> Method:
@@ -52,11 +57,12 @@ METHODS: dict[str, Method] = {
         _m("stats.totals", stats_totals, (), "the statistics file (mailstats)"),
         _m("stats.series", stats_series, ("start", "end", "resolution"), "time series"),
         _m("daemon.start", daemon_start, (), "start postroom-mta -bd -q30m"),
+        _m("server.send_test", server_send_test, ("to",), "a test message, delivered at once"),
         _m("aliases.get", aliases_get, (), "the aliases file, parsed, and the compiled table"),
-        _m("aliases.set", aliases_set, ("text", "rebuild"), "replace the aliases file"),
+        _m("aliases.set", aliases_set, ("text", "rebuild", "base_sha256"), "replace the file"),
         _m("aliases.rebuild", aliases_rebuild, (), "newaliases"),
         _m("vacation.get", vacation_get, ("user",), "vacation users, or one user's settings"),
-        _m("vacation.set", vacation_set, ("user", "settings"), "set a user's vacation"),
+        _m("vacation.set", vacation_set, ("user", "settings", "dry_run"), "set a user's vacation"),
         _m("config.get", config_get, (), "the config file, values and option docs"),
         _m("config.diff", config_diff, ("changes", "base_sha256", "reload"), "show a change"),
         _m("config.set", config_set, ("changes", *_EDIT), "change the config file"),
@@ -66,8 +72,15 @@ METHODS: dict[str, Method] = {
         _m("ports.set", ports_set, ("listeners", *_EDIT), "set DaemonPortOptions"),
         _m("daemon.status", daemon_status, (), "whether the daemon runs"),
         _m("daemon.reload", daemon_reload, (), "SIGHUP the daemon"),
-        _m("log.tail", log_tail, ("lines", "offset"), "the end of LogFile"),
+        _m("log.tail", log_tail, ("lines", "offset", "source"), "the end of LogFile"),
+        _m("privacy.probe", privacy_probe, ("listener",), "what a client sees over SMTP"),
+        _m("ports.status", ports_status, (), "whether each listener is bound"),
         _m("events.subscribe", events_subscribe, ("events", "interval"), "start events"),
         _m("events.unsubscribe", events_unsubscribe, ("events",), "stop events"),
+        _m("aliases.check", aliases_check, ("text", "keys", "name", "targets"), "judge a new text"),
+        _m("vacation.users", vacation_users, (), "vacation users and local accounts"),
+        _m("vacation.preview", vacation_preview, _PREVIEW, "the reply a sender would get"),
+        _m("vacation.memory", vacation_memory, ("user",), "who was answered when"),
+        _m("vacation.forget", vacation_forget, ("user", "senders", "all"), "answer again"),
     )
 }

@@ -62,6 +62,7 @@ def queue_run(ctx: Context, params: Params, out: Stream) -> dict[str, Any]:
         report = asyncio.run(runner.run_once(selection, ignore_host_status=bool(ids)))
     finally:
         stats.close()
+        log.close()
     return {status.value: report.count(status) for status in JobStatus}
 
 

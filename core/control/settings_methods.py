@@ -6,11 +6,14 @@ each flag or modifier (``privacy_help``, :mod:`.ports_help`); the ``set`` method
 their input first (a flag name that does not exist, a listener string that does not
 parse -- with its index) and then write the option as a whole, with the same
 ``dry_run``, ``base_sha256`` and ``reload`` params and the same result as
-``config.set``.
+``config.set``.  Both ``get`` methods also return the config file's ``path`` and
+``sha256``, for ``base_sha256`` on the next ``set``; ``privacy.get`` adds ``written``,
+the names as the file lists them, so an editor can keep their order.
 """
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
 
 from ..policy.errors import PolicyError
@@ -23,6 +26,7 @@ from ..policy.ports import (
 from ..policy.privacy import GOAWAY, PRIVACY_VALUES, Privacy, privacy_names
 from ..policy.privacy_help import PRIVACY_HELP
 from .config_methods import apply_edit
+from .config_store import read_config_text
 from .context import Context, Stream
 from .params import Params, bad
 from .ports_help import DAEMON_MODIFIER_HELP, PORT_KEYS
@@ -40,10 +44,25 @@ def _flag_set(name: str, value: Privacy) -> bool:
     return bool(value & bits)
 
 
+def _written_names(text: str) -> list[str]:
+    """PrivacyOptions as the file writes them, in its order (names lowercased)."""
+    try:
+        raw = tomllib.loads(text).get("PrivacyOptions")
+    except tomllib.TOMLDecodeError:
+        return []
+    items = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    words = (w for item in items if isinstance(item, str) for w in item.replace(",", " ").split())
+    return list(dict.fromkeys(w.lower() for w in words))
+
+
 def privacy_get(ctx: Context, params: Params, out: Stream) -> dict[str, Any]:
     config = ctx.config()
+    current = read_config_text(ctx.config_path)
     return {
+        "path": str(current.path),
+        "sha256": current.sha256,
         "names": privacy_names(config.privacy),
+        "written": _written_names(current.text),
         "value": int(config.privacy),
         "flags": [
             {
@@ -82,7 +101,10 @@ def privacy_set(ctx: Context, params: Params, out: Stream) -> dict[str, Any]:
 
 def ports_get(ctx: Context, params: Params, out: Stream) -> dict[str, Any]:
     config = ctx.config()
+    current = read_config_text(ctx.config_path)
     return {
+        "path": str(current.path),
+        "sha256": current.sha256,
         "listeners": [
             {
                 "name": p.name,

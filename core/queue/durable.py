@@ -1,9 +1,11 @@
 """Small durable-write primitives shared by the writer, the committer and hold.
 
 ``create_exclusive`` makes a new spool file with ``O_CREAT|O_EXCL`` (mode
-0600) so an existing file is never overwritten; ``write_all`` loops over short
-writes; ``fsync_dir`` makes renames and new names in a directory durable.
-These raise plain ``OSError``; callers turn it into a ``QueueWriteError`` with
+0600) so an existing file is never overwritten; ``write_all`` loops over
+short writes; ``fsync_dir`` makes renames and new names in a directory
+durable, and :class:`DirectorySync` does the same with one descriptor kept
+open for many batches.  These raise plain
+``OSError``; callers turn it into a ``QueueWriteError`` with
 :func:`.errors.write_error` and remove their partial files.
 """
 
@@ -16,12 +18,12 @@ from pathlib import Path
 FILE_MODE = 0o600
 
 
-def create_exclusive(path: Path) -> int:
+def create_exclusive(path: Path | str) -> int:
     """Create ``path`` for writing; ``FileExistsError`` if it exists."""
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
 
 
-def write_all(fd: int, data: bytes | memoryview) -> None:
+def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
     """Write every byte of ``data`` to ``fd``."""
     view = memoryview(data)
     while view:
@@ -38,7 +40,29 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def unlink_quietly(path: Path) -> None:
+class DirectorySync:
+    """fsync of one directory through a descriptor opened once (per committer, not per batch)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._fd: int | None = None
+
+    def open(self) -> None:
+        """Open the descriptor now (before threads share it); idempotent."""
+        if self._fd is None:
+            self._fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+
+    def sync(self) -> None:
+        self.open()
+        assert self._fd is not None
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        close_quietly(self._fd)
+        self._fd = None
+
+
+def unlink_quietly(path: Path | str) -> None:
     """Remove ``path`` if it exists; ignore a missing file."""
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)

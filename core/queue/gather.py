@@ -16,7 +16,7 @@ files, so 100,000 jobs stay cheap.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -44,6 +44,8 @@ class WorkItem:
 
 def atol(text: bytes) -> int:
     """C ``atol``: optional space and sign, then digits; 0 if none; clamped."""
+    if text.isdigit() and len(text) < 19:
+        return int(text)
     s = text.lstrip(b" \t\n\v\f\r")
     sign = 1
     if s[:1] in (b"+", b"-"):
@@ -91,55 +93,68 @@ def gather(
 def _inspect(
     path: Path, name: str, selection: QueueSelection, now: float, min_age: int
 ) -> WorkItem | None:
-    item = WorkItem(name)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
     except OSError:
-        return item  # listed; the printer reports the open error
+        return WorkItem(name)  # listed; the printer reports the open error
     with os.fdopen(fd, "rb") as handle:
-        item.locked = not try_lock(handle.fileno(), shared=True)
-        need = _NEED_P | _NEED_T
-        need |= _NEED_S if selection.senders else 0
-        need |= _NEED_R if selection.recipients else 0
-        need |= _NEED_QUARANTINE if selection.reasons else 0
-        version = 0
-        for line in read_lines(handle):
-            if need == 0:
-                break
-            code, rest = line[:1], line[1:]
-            if code == b"V":
-                version = atol(rest)
-            elif code == b"P":
-                item.priority = atol(rest)
-                need &= ~_NEED_P
-            elif code == b"T":
-                need &= ~_NEED_T
-            elif code == b"q":
-                if selection.mode == "normal":
-                    need |= _HAS_QUARANTINE
-                elif selection.mode == "quarantine" and (
-                    not selection.reasons or any_match(selection.reasons, rest, ignore_case=False)
-                ):
-                    need &= ~_NEED_QUARANTINE
-            elif code == b"R":
-                address = rest
-                if version > 0 and b":" in rest:
-                    address = rest.split(b":", 1)[1]
-                if not selection.recipients or any_match(
-                    selection.recipients, address, ignore_case=True
-                ):
-                    need &= ~_NEED_R
-            elif code == b"S":
-                if selection.senders and any_match(selection.senders, rest, ignore_case=True):
-                    need &= ~_NEED_S
-            elif code == b"K":
-                age = now - atol(rest)
-                if age >= 0 and min_age > 0 and age < min_age:
-                    item.too_young = True
-            elif code == b"N" and atol(rest) == 0:
-                item.too_young = False
+        locked = not try_lock(handle.fileno(), shared=True)
+        item = inspect_lines(name, read_lines(handle), selection, now, min_age)
+    if item is not None:
+        item.locked = locked
+    return item
+
+
+def inspect_lines(
+    name: str, lines: Iterable[bytes], selection: QueueSelection, now: float, min_age: int
+) -> WorkItem | None:
+    """Read a control file's ``lines`` as ``gatherq`` does; None if the job is not listed.
+
+    Only lines starting ``V P T q R S K N`` matter, so a caller may pass just those.
+    """
+    item = WorkItem(name)
+    need = _NEED_P | _NEED_T
+    need |= _NEED_S if selection.senders else 0
+    need |= _NEED_R if selection.recipients else 0
+    need |= _NEED_QUARANTINE if selection.reasons else 0
+    version = 0
+    for line in lines:
+        if need == 0:
+            break
+        code, rest = line[:1], line[1:]
+        if code == b"V":
+            version = atol(rest)
+        elif code == b"P":
+            item.priority = atol(rest)
+            need &= ~_NEED_P
+        elif code == b"T":
+            need &= ~_NEED_T
+        elif code == b"q":
+            if selection.mode == "normal":
+                need |= _HAS_QUARANTINE
+            elif selection.mode == "quarantine" and (
+                not selection.reasons or any_match(selection.reasons, rest, ignore_case=False)
+            ):
+                need &= ~_NEED_QUARANTINE
+        elif code == b"R":
+            address = rest
+            if version > 0 and b":" in rest:
+                address = rest.split(b":", 1)[1]
+            if not selection.recipients or any_match(
+                selection.recipients, address, ignore_case=True
+            ):
+                need &= ~_NEED_R
+        elif code == b"S":
+            if selection.senders and any_match(selection.senders, rest, ignore_case=True):
+                need &= ~_NEED_S
+        elif code == b"K":
+            age = now - atol(rest)
+            if age >= 0 and min_age > 0 and age < min_age:
+                item.too_young = True
+        elif code == b"N" and atol(rest) == 0:
+            item.too_young = False
     if need & (_HAS_QUARANTINE | _NEED_QUARANTINE | _NEED_R | _NEED_S):
         return None
     return item

@@ -1,43 +1,65 @@
-"""``mailq`` / ``sendmail -bp``: Sendmail 8.17's queue listing, byte for byte.
+"""``mailq`` / ``sendmail -bp``: Sendmail 8.17's queue listing, byte for byte, from the index.
 
-The printer follows ``print_single_queue``: it reads each control file's raw
-lines (``fgets`` with a 2048-byte buffer, so an over-long line continues as a
-new "line", exactly as in Sendmail) and never needs the file to parse, so a
-broken job is still listed.  Per job: the id right-justified in 13 columns,
-the status character (``*`` locked, ``?`` lost listing, ``-`` too young,
-else space), ``%8ld`` df size (-1 if missing), then ctime (local time) and
-the sender cut to 39 columns, or with ``-v`` ``%10ld`` priority, ``+`` if a
-delay warning was sent, 12 characters of ctime and the sender cut to 78;
-``QUARANTINE:`` and ``(status)`` lines; recipients after 5 tabs and a space
-(cut 38) or 6 tabs (cut 71); with ``-v`` controlling users and recipient
-status.  Addresses are printed like Sendmail's ``prtstr`` (``\\`` doubled,
-unprintable bytes as ``\\ooo``).  The queue ``X`` marker (load average) is
-never shown.  An empty queue prints ``<dir> is empty``; every listing ends
-with ``\\t\\tTotal requests: N``.
+The listing is the heading ``\\t\\t<dir> (N requests)`` and the column header, then one
+text per job (:mod:`.mailq_render`) in Sendmail's order -- priority, ties in directory
+order -- and ``\\t\\tTotal requests: N``; an empty queue prints ``<dir> is empty``.  The
+queue ``X`` marker (load average) is never shown.
 
-:func:`iter_queue_listing` yields the output in bytes chunks (one per job) for
-large queues; :func:`format_queue_listing` returns it as one ``str`` decoded
-with surrogateescape.
+The job texts come from the listing index (:mod:`.listing_refresh`), in which a plain
+listing of one kind is a single slice; only the status characters are decided now:
+``*`` for a job some process holds locked (:mod:`.lockscan`), ``?`` when listing lost
+jobs, ``-`` for one too young to retry (``MinQueueAge``).  With ``-qR``/``-qS``/``-qQ``
+or a ``MinQueueAge`` each job's stored heads are read again as ``gatherq`` reads the
+file.  When a job cannot be served from the index (unreadable, a symlink, a priority
+that depends on the flags), the listing is made the old way: :func:`scan_listing` opens
+every control file, as Sendmail does.
+
+:func:`iter_queue_listing` yields the output in bytes chunks; :func:`format_queue_listing`
+returns it as one ``str`` decoded with surrogateescape.  ``index=False`` never reads or
+writes the index; ``write_index=False`` reads it but does not update it.
 """
 
 from __future__ import annotations
 
-import errno
 import os
 import time
+from array import array
 from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 
-from .gather import WorkItem, atol, gather
+from .gather import WorkItem, gather, inspect_lines
+from .listing_index import Listing
+from .listing_refresh import open_listing
+from .listing_store import IndexUnusable
+from .lockscan import locked_inodes, probe_locked
+from .mailq_render import (
+    HEADER,
+    HEADER_V,
+    MARK_LOCKED,
+    MARK_LOST,
+    MARK_NONE,
+    MARK_YOUNG,
+    fgets_lines,
+    job_id,
+    open_error,
+    prtstr,
+    render_rest,
+)
 from .qfmodel import ENCODING, ERRORS
-from .selection import QueueSelection, parse_selection
+from .selection import MODE_PREFIX, QueueSelection, any_match, parse_selection
 
-__all__ = ["QueueSelection", "format_queue_listing", "iter_queue_listing", "parse_selection"]
+__all__ = [
+    "QueueSelection",
+    "fgets_lines",
+    "format_queue_listing",
+    "iter_queue_listing",
+    "parse_selection",
+    "prtstr",
+    "scan_listing",
+]
 
-MAXLINE = 2048
-MAXNAME = 256
-HEADER = b"-----Q-ID----- --Size-- -----Q-Time----- ------------Sender/Recipient-----------\n"
-HEADER_V = b"-----Q-ID----- --Size-- -Priority- ---Q-Time--- --------Sender/Recipient--------\n"
+CHUNK = 1 << 20
 
 
 def format_queue_listing(
@@ -47,10 +69,16 @@ def format_queue_listing(
     selection: QueueSelection | None = None,
     now: float | None = None,
     min_queue_age: int = 0,
+    index: bool = True,
 ) -> str:
     """The whole listing as ``str`` (non-UTF-8 bytes kept via surrogateescape)."""
     chunks = iter_queue_listing(
-        queue_dir, verbose=verbose, selection=selection, now=now, min_queue_age=min_queue_age
+        queue_dir,
+        verbose=verbose,
+        selection=selection,
+        now=now,
+        min_queue_age=min_queue_age,
+        index=index,
     )
     return b"".join(chunks).decode(ENCODING, ERRORS)
 
@@ -62,150 +90,222 @@ def iter_queue_listing(
     selection: QueueSelection | None = None,
     now: float | None = None,
     min_queue_age: int = 0,
+    index: bool = True,
+    write_index: bool = True,
 ) -> Iterator[bytes]:
-    """The listing in chunks: heading, one chunk per job, total line."""
+    """The listing in chunks: heading, the jobs, total line."""
     selection = selection or QueueSelection()
     current = time.time() if now is None else now
-    work = gather(Path(queue_dir), selection, now=current, min_queue_age=min_queue_age)
-    name = os.fsencode(queue_dir)
-    if not work:
-        yield b"%s is empty\n" % name
-    else:
-        yield b"\t\t%s (%d request%s)\n" % (name, len(work), b"" if len(work) == 1 else b"s")
-        yield HEADER_V if verbose else HEADER
-        for item in work:
-            yield _job(Path(queue_dir), item, selection, verbose)
-    yield b"\t\tTotal requests: %d\n" % len(work)
-
-
-def fgets_lines(data: bytes) -> Iterator[bytes]:
-    """Split like repeated ``fgets(buf, MAXLINE)`` + ``fixcrlf``: chunks, newline removed."""
-    pos = 0
-    while pos < len(data):
-        end = data.find(b"\n", pos, pos + MAXLINE - 1)
-        stop = end + 1 if end >= 0 else min(len(data), pos + MAXLINE - 1)
-        chunk = data[pos:stop]
-        pos = stop
-        chunk = chunk.split(b"\0", 1)[0]
-        if chunk.endswith(b"\n"):
-            chunk = chunk[:-1]
-            if chunk.endswith(b"\r"):
-                chunk = chunk[:-1]
-        yield chunk
-
-
-def prtstr(s: bytes, ml: int) -> bytes:
-    """Sendmail's prtstr: print at most ``ml`` columns, escaping ``\\`` and unprintables."""
-    out = bytearray()
-    i = 0
-    while True:
-        go = ml > 0
-        ml -= 1
-        if not go or i >= len(s):
-            break
-        c = s[i]
-        i += 1
-        if c == 0x5C:
-            go = ml > 0
-            ml -= 1
-            if go:
-                out += b"\\\\"
-        elif 0x20 <= c <= 0x7E:
-            out.append(c)
-        else:
-            ml -= 3
-            if ml > 0:
-                out += b"\\%03o" % c
-    return bytes(out)
-
-
-def _ctime(t: int) -> bytes:
+    queue_dir = Path(queue_dir)
+    if not index:
+        yield from scan_listing(queue_dir, verbose, selection, current, min_queue_age)
+        return
+    listing = open_listing(queue_dir, write=write_index)
     try:
-        return time.ctime(t).encode("ascii")
-    except (OverflowError, OSError, ValueError):
-        return b"(null)"
+        try:
+            chunks = _from_index(listing, queue_dir, verbose, selection, current, min_queue_age)
+        except IndexUnusable:  # damaged since it was checked: rebuild it, trusting nothing
+            listing.close()
+            listing = open_listing(queue_dir, write=write_index, fresh=True)
+            chunks = _from_index(listing, queue_dir, verbose, selection, current, min_queue_age)
+        if chunks is None:
+            chunks = scan_listing(queue_dir, verbose, selection, current, min_queue_age)
+        yield from chunks
+    finally:
+        listing.close()
+
+
+def _heading(queue_dir: Path, count: int, verbose: bool) -> bytes:
+    name = os.fsencode(queue_dir)
+    if not count:
+        return b"%s is empty\n" % name
+    plural = b"" if count == 1 else b"s"
+    return b"\t\t%s (%d request%s)\n%s" % (name, count, plural, HEADER_V if verbose else HEADER)
+
+
+def _total(count: int) -> bytes:
+    return b"\t\tTotal requests: %d\n" % count
+
+
+def _from_index(
+    listing: Listing,
+    queue_dir: Path,
+    verbose: bool,
+    selection: QueueSelection,
+    now: float,
+    min_age: int,
+) -> Iterator[bytes] | None:
+    """The listing from the index, or None when it must be made by reading the files."""
+    group = listing.groups.get(MODE_PREFIX[selection.mode])
+    if group is None:
+        return iter([_heading(queue_dir, 0, verbose), _total(0)])
+    if group.volatile:
+        return None
+    start, end = group.start, group.listed
+    filtered = bool(selection.ids or selection.recipients or selection.senders)
+    jobs: range | list[int] = range(start, end)
+    young: set[int] = set()
+    if filtered or selection.reasons or min_age > 0:
+        picked = _select(listing, start, end, selection, now, min_age)
+        if picked is None:
+            return None
+        jobs, young = picked
+    return _emit(listing, queue_dir, jobs, young, verbose, selection.mode == "lost")
+
+
+def _select(
+    listing: Listing, start: int, end: int, selection: QueueSelection, now: float, min_age: int
+) -> tuple[list[int], set[int]] | None:
+    """The jobs in ``[start, end)`` that ``gatherq`` keeps, and the too young ones."""
+    names, heads, priorities = listing.names, listing.texts("heads"), listing.keys
+    jobs: list[int] = []
+    young: set[int] = set()
+    for i in range(start, end):
+        name = names[i]
+        if selection.ids and not any_match(selection.ids, os.fsencode(name), ignore_case=False):
+            continue
+        item = inspect_lines(name, bytes(heads.item(i)).split(b"\n"), selection, now, min_age)
+        if item is None:
+            continue
+        if item.priority != priorities[i]:
+            return None  # a later P line counts under these flags: the stored order is off
+        jobs.append(i)
+        if item.too_young:
+            young.add(i)
+    return jobs, young
+
+
+def _emit(
+    listing: Listing,
+    queue_dir: Path,
+    jobs: range | list[int],
+    young: set[int],
+    verbose: bool,
+    lost: bool,
+) -> Iterator[bytes]:
+    """The output, once everything it needs from the index has been read (and checked)."""
+    texts = listing.texts("verbose" if verbose else "normal")
+    at = texts.at
+    locked = _locked(listing, queue_dir, jobs)
+    marks: dict[int, bytes] = {}
+    if lost or young or locked:
+        names = listing.names
+        for i in jobs:
+            if i in locked:
+                mark = MARK_LOCKED
+            elif lost:
+                mark = MARK_LOST
+            elif i in young:
+                mark = MARK_YOUNG
+            else:
+                continue
+            marks[at[i] + len(job_id(names[i]))] = mark
+    if isinstance(jobs, range):
+        spans = [(at[jobs.start], at[jobs.stop])] if jobs else []
+    else:
+        spans = _spans(at, jobs)
+    heading = _heading(queue_dir, len(jobs), verbose)
+    return chain([heading], _patched(texts.blob, spans, marks), [_total(len(jobs))])
+
+
+def _spans(at: array[int], jobs: list[int]) -> list[tuple[int, int]]:
+    """Byte ranges of the texts of ``jobs``, neighbours merged."""
+    spans: list[tuple[int, int]] = []
+    for i in jobs:
+        a, b = at[i], at[i + 1]
+        if spans and spans[-1][1] == a:
+            spans[-1] = (spans[-1][0], b)
+        else:
+            spans.append((a, b))
+    return spans
+
+
+def _patched(
+    view: memoryview, spans: list[tuple[int, int]], marks: dict[int, bytes]
+) -> Iterator[bytes]:
+    """The bytes of ``spans`` of ``view`` in chunks of about :data:`CHUNK`, marks set."""
+    pending = sorted(marks, reverse=True)
+    out: list[bytes] = []
+    size = 0
+    for offset, end in spans:
+        while offset < end:
+            stop = min(end, offset + CHUNK)
+            if pending and pending[-1] < stop:
+                stop = pending[-1]
+            if stop > offset:
+                out.append(bytes(view[offset:stop]))
+                size += stop - offset
+                offset = stop
+            if pending and pending[-1] == offset and offset < end:
+                out.append(marks[pending.pop()])
+                offset += 1
+                size += 1
+            if size >= CHUNK:
+                yield b"".join(out)
+                out, size = [], 0
+    if out:
+        yield b"".join(out)
+
+
+def _locked(listing: Listing, queue_dir: Path, jobs: range | list[int]) -> set[int]:
+    """The jobs whose control file some process holds locked."""
+    if not jobs:
+        return set()
+    inodes = locked_inodes(queue_dir)
+    if inodes is not None and not inodes:
+        return set()
+    names = listing.names
+    dir_fd = os.open(queue_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        if inodes is None:
+            return {i for i in jobs if probe_locked(dir_fd, names[i])}
+        inos = listing.inos
+        first, stop = (jobs.start, jobs.stop) if isinstance(jobs, range) else (0, len(inos))
+        wanted = jobs if isinstance(jobs, range) else set(jobs)
+        found: set[int] = set()
+        for ino in inodes:
+            i = first
+            while True:
+                try:
+                    i = inos.index(ino, i, stop)
+                except ValueError:
+                    break
+                if i in wanted and probe_locked(dir_fd, names[i]):
+                    found.add(i)
+                i += 1
+        return found
+    finally:
+        os.close(dir_fd)
+
+
+def scan_listing(
+    queue_dir: Path, verbose: bool, selection: QueueSelection, now: float, min_age: int
+) -> Iterator[bytes]:
+    """The listing made by opening every control file (twice), as Sendmail makes it."""
+    work = gather(Path(queue_dir), selection, now=now, min_queue_age=min_age)
+    yield _heading(queue_dir, len(work), verbose)
+    for item in work:
+        yield _job(Path(queue_dir), item, selection, verbose)
+    yield _total(len(work))
 
 
 def _job(queue_dir: Path, item: WorkItem, selection: QueueSelection, verbose: bool) -> bytes:
-    out = bytearray(b"%13s" % item.name[2:].encode(ENCODING, ERRORS))
+    head = job_id(item.name)
     try:
         with open(queue_dir / item.name, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        if exc.errno == errno.EPERM:
-            out += b" (permission denied)\n"
-        elif exc.errno == errno.ENOENT:
-            out += b" (job completed)\n"
-        else:
-            out += b" (%s)\n" % os.strerror(exc.errno or 0).encode()
-        return bytes(out)
+        return head + open_error(exc)
     try:
         dfsize = (queue_dir / ("d" + item.name[1:])).stat().st_size
     except OSError:
         dfsize = -1
     if item.locked:
-        out += b"*"
+        mark = MARK_LOCKED
     elif selection.mode == "lost":
-        out += b"?"
+        mark = MARK_LOST
     elif item.too_young:
-        out += b"-"
+        mark = MARK_YOUNG
     else:
-        out += b" "
-    _lines(out, data, item, dfsize, verbose)
-    return bytes(out)
-
-
-def _lines(out: bytearray, data: bytes, item: WorkItem, dfsize: int, verbose: bool) -> None:
-    quarmsg = statmsg = bodytype = b""
-    version = submittime = 0
-    warned = False
-    cut = 100 if verbose else 60
-    for buf in fgets_lines(data):
-        code, rest = buf[:1], buf[1:]
-        if code == b"V":
-            version = atol(rest)
-        elif code == b"M":
-            statmsg = rest[: MAXLINE - 1]
-        elif code == b"q":
-            quarmsg = rest[: MAXLINE - 1]
-        elif code == b"B":
-            bodytype = rest[:MAXNAME]
-        elif code == b"S":
-            ctime = _ctime(submittime)
-            if verbose:
-                mark = b"+" if warned else b" "
-                out += b"%8d %10d%s%.12s " % (dfsize, item.priority, mark, ctime[4:])
-                out += prtstr(rest, 78)
-            else:
-                out += b"%8d %.16s " % (dfsize, ctime)
-                out += prtstr(rest, 39)
-            if quarmsg:
-                out += b"\n     QUARANTINE: %s" % quarmsg[:cut]
-                quarmsg = b""
-            if statmsg or bodytype:
-                out += b"\n    %10.10s" % bodytype
-                if statmsg:
-                    out += b"   (%s)" % statmsg[:cut]
-                statmsg = b""
-        elif code == b"C":
-            if verbose:
-                out += b"\n\t\t\t\t\t\t(---%.64s---)" % rest
-        elif code == b"R":
-            address: bytes | None = rest
-            if version >= 1:
-                address = rest.split(b":", 1)[1] if b":" in rest else None
-            if address is not None:
-                if verbose:
-                    out += b"\n\t\t\t\t\t\t" + prtstr(address, 71)
-                else:
-                    out += b"\n\t\t\t\t\t " + prtstr(address, 38)
-                if verbose and statmsg:
-                    out += b"\n\t\t (%.100s)" % statmsg
-                    statmsg = b""
-        elif code == b"T":
-            submittime = atol(rest)
-        elif code == b"F":
-            warned = warned or b"w" in rest
-    if submittime == 0:
-        out += b" (no control file)"
-    out += b"\n"
+        mark = MARK_NONE
+    return head + mark + render_rest(data, dfsize, item.priority, verbose)

@@ -5,6 +5,11 @@
 with ``O_CREAT|O_EXCL`` (mode 0600) and flock'ing it; on ``EEXIST``, or when
 any control file for that id already exists (an id reused after a restart or
 a clock step), it takes a new id -- an existing file is never overwritten.
+``new_message(buffered=True)`` (the SMTP receiver) only takes an id: the body
+stays in memory and the df is claimed when the message is committed (or when
+it grows past :data:`.writer.SPILL_SIZE`); if that id then turns out to be
+taken, the commit fails with ``EEXIST`` (a temporary failure for the client)
+rather than touching the other file.
 
 For convenience it re-exports what a receiver needs: :class:`MessageWriter`,
 :class:`GroupCommitter`, :func:`sweep` and the write errors.  The other
@@ -17,12 +22,10 @@ The layout is Sendmail's flat queue folder: ``qf``/``hf``/``Qf``/``df``/
 from __future__ import annotations
 
 import errno
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .commit import GroupCommitter
-from .durable import close_quietly, create_exclusive, unlink_quietly
 from .errors import (
     QueueError,
     QueueFullError,
@@ -33,10 +36,9 @@ from .errors import (
 )
 from .hold import quarantine, release
 from .jobs import Job, iter_jobs
-from .locks import try_lock
 from .qid import QueueIdGenerator
 from .sweep import SweepReport, sweep
-from .writer import MessageWriter
+from .writer import MessageWriter, claim_df
 
 __all__ = [
     "GroupCommitter",
@@ -53,7 +55,6 @@ __all__ = [
 ]
 
 MAX_ID_ATTEMPTS = 1000
-_CONTROL_PREFIXES = ("qf", "hf", "Qf", "tf")
 
 
 class QueueStore:
@@ -70,22 +71,22 @@ class QueueStore:
         self.ids = ids if ids is not None else QueueIdGenerator()
         self.fsync = fsync
 
-    def new_message(self) -> MessageWriter:
-        """Claim a fresh id; returns a writer holding the locked, empty ``df<id>``."""
+    def new_message(self, *, buffered: bool = False) -> MessageWriter:
+        """Claim a fresh id; returns a writer holding the locked, empty ``df<id>``.
+
+        ``buffered``: take an id only; the writer keeps the body in memory and
+        claims its df when committed (no file system call here).
+        """
+        if buffered:
+            return MessageWriter(self.queue_dir, self.ids.next_id(), None, fsync=self.fsync)
         for _ in range(MAX_ID_ATTEMPTS):
             qid = self.ids.next_id()
-            df_path = self.queue_dir / ("df" + qid)
             try:
-                fd = create_exclusive(df_path)
-            except FileExistsError:
-                continue
+                fd = claim_df(self.queue_dir, qid)
             except OSError as exc:
-                raise write_error(exc, str(df_path), "creating") from exc
-            if not try_lock(fd) or self._id_in_use(qid):
-                close_quietly(fd)
-                unlink_quietly(df_path)
-                continue
-            return MessageWriter(self.queue_dir, qid, fd, fsync=self.fsync)
+                raise write_error(exc, str(self.queue_dir / ("df" + qid)), "creating") from exc
+            if fd is not None:
+                return MessageWriter(self.queue_dir, qid, fd, fsync=self.fsync)
         raise QueueIOError(errno.EEXIST, str(self.queue_dir), "finding an unused queue id in")
 
     def group_committer(self, *, start: bool = True) -> GroupCommitter:
@@ -107,6 +108,3 @@ class QueueStore:
     def sweep(self, log: Callable[[str], None]) -> SweepReport:
         """Remove crash debris and set aside unreadable control files (start-up)."""
         return sweep(self.queue_dir, log)
-
-    def _id_in_use(self, qid: str) -> bool:
-        return any(os.path.lexists(self.queue_dir / (prefix + qid)) for prefix in _CONTROL_PREFIXES)

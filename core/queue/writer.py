@@ -1,22 +1,33 @@
 """One message on its way into the spool: ``df`` written, then ``tf`` -> ``qf``.
 
 A :class:`MessageWriter` is created by :meth:`.store.QueueStore.new_message`
-with ``df<id>`` already claimed (``O_EXCL``) and flock'ed.  The caller appends
-the body with :meth:`~MessageWriter.write`, then either
-:meth:`~MessageWriter.commit` or :meth:`~MessageWriter.abort`.
+either with ``df<id>`` already claimed (``O_EXCL``) and flock'ed, or
+*buffered*: the body is kept in memory (up to :data:`SPILL_SIZE`, then the df
+is claimed and written) and the df is claimed and written in one go when the
+message is committed -- no file is created on the receiver's event loop for a
+small message.  :func:`claim_df` is the one place an id is claimed: it
+creates ``df<id>`` with ``O_EXCL``, locks it, and gives it back when any
+control file of that id already exists.  The caller appends the body with
+:meth:`~MessageWriter.write`, then either :meth:`~MessageWriter.commit` or
+:meth:`~MessageWriter.abort`.
 
-``commit`` is the durability point: fsync the df; write ``tf<id>`` (created
-``O_EXCL`` and flock'ed) and fsync it; rename it to ``qf<id>``; fsync the
-directory.  Only after it returns may the receiver answer 250.  The df stays
-locked until the qf is in place, so a start-up sweep never mistakes a message
-being committed for debris.  Any failure removes df, tf and (if already
-renamed but not yet synced) qf, and raises a ``QueueWriteError`` subclass;
-nothing half-written is ever left as a qf.
+``commit`` is the durability point: write the df (claiming it if buffered);
+write ``tf<id>`` (created ``O_EXCL`` and flock'ed); fdatasync both -- their
+data and size; the names are made durable by the directory fsync; rename the
+tf to ``qf<id>``; fsync the directory.  Only after it returns may the
+receiver answer 250.  The df stays locked until the qf is in place, so a
+start-up sweep never mistakes a message being committed for debris.  Any
+failure removes df, tf and (if already renamed but not yet synced) qf, and
+raises a ``QueueWriteError`` subclass; nothing half-written is ever left as a
+qf.
 
-The commit is split into :meth:`prepare`, :meth:`publish` and :meth:`finish`
-so :class:`.commit.GroupCommitter` can share one directory fsync between many
-writers.  A writer belongs to one thread at a time: after handing it to the
-committer, do not touch it until the future completes.
+The commit is split into :meth:`stage` (files written, not synced),
+:meth:`sync_fds` (what to fdatasync), :meth:`publish` and :meth:`finish` so
+the committers (:mod:`.commit`) can sync the files of a whole batch at once
+and share one directory fsync between its messages; :meth:`prepare` is
+stage plus the syncs, for one message.  A writer belongs to one thread at a
+time: after handing it to the committer, do not touch it until the commit
+completes.
 """
 
 from __future__ import annotations
@@ -32,52 +43,109 @@ from .qfformat import format_qf
 from .qfmodel import QueueFile
 
 _OPEN, _PREPARED, _PUBLISHED, _DONE, _ABORTED = "open", "prepared", "published", "done", "aborted"
+_STAGED = "staged"
+SPILL_SIZE = 256 * 1024  # a buffered body larger than this goes to its df while it arrives
+_CONTROL_PREFIXES = ("qf", "hf", "Qf", "tf")
+
+
+_LATE_PREFIXES = ("hf", "Qf")  # tf and qf are checked again when they are made
+
+
+def claim_df(queue_dir: Path | str, qid: str, *, late: bool = False) -> int | None:
+    """Create and lock ``df<qid>``; None when the id is taken (any of its files exists).
+
+    ``late``: the claim happens while
+    committing, where creating the tf (``O_EXCL``) and publishing (which never
+    replaces a qf) check those two names anyway, so only hf and Qf are looked
+    for here.  Raises ``OSError`` for anything else (the caller maps it with
+    ``write_error``).
+    """
+    base = os.path.join(queue_dir, "")
+    df_path = base + "df" + qid
+    try:
+        fd = create_exclusive(df_path)
+    except FileExistsError:
+        return None
+    prefixes = _LATE_PREFIXES if late else _CONTROL_PREFIXES
+    if not try_lock(fd) or any(os.path.lexists(base + p + qid) for p in prefixes):
+        close_quietly(fd)
+        unlink_quietly(df_path)
+        return None
+    return fd
 
 
 class MessageWriter:
     """Writes one message's df and commits its qf."""
 
-    def __init__(self, queue_dir: Path, qid: str, df_fd: int, *, fsync: bool = True) -> None:
+    def __init__(self, queue_dir: Path, qid: str, df_fd: int | None, *, fsync: bool = True) -> None:
+        """``df_fd`` is the claimed, locked df; None for a buffered writer (claimed later)."""
         self.queue_dir = queue_dir
         self.qid = qid
         self.size = 0
         self._fsync = fsync
         self._df_fd: int | None = df_fd
+        self._buffer: bytearray | None = bytearray() if df_fd is None else None
         self._tf_fd: int | None = None
         self._state = _OPEN
+        base = os.path.join(queue_dir, "")  # plain strings: no Path built per system call
+        self._df, self._tf, self._qf = (base + kind + qid for kind in ("df", "tf", "qf"))
 
     @property
     def df_path(self) -> Path:
-        return self.queue_dir / ("df" + self.qid)
+        return Path(self._df)
 
     @property
     def tf_path(self) -> Path:
-        return self.queue_dir / ("tf" + self.qid)
+        return Path(self._tf)
 
     @property
     def qf_path(self) -> Path:
-        return self.queue_dir / ("qf" + self.qid)
+        return Path(self._qf)
 
     @property
     def state(self) -> str:
-        """``open``, ``prepared``, ``published``, ``done`` or ``aborted``."""
+        """``open``, ``staged``, ``prepared``, ``published``, ``done`` or ``aborted``."""
         return self._state
 
     def df_inode(self) -> str:
         """The df's ``major/minor/inode``, the value Sendmail writes in the ``I`` line."""
+        self._spill()
         st = os.fstat(self._require_df())
         return f"{os.major(st.st_dev)}/{os.minor(st.st_dev)}/{st.st_ino}"
 
     def write(self, data: bytes) -> None:
         """Append body bytes (LF line ends, dot-stuffing already removed)."""
         self._check(_OPEN)
+        self.size += len(data)
+        if self._buffer is not None:
+            self._buffer += data
+            if len(self._buffer) > SPILL_SIZE:
+                self._spill()
+            return
         try:
             write_all(self._require_df(), data)
         except OSError as exc:
-            error = write_error(exc, str(self.df_path), "writing")
+            error = write_error(exc, self._df, "writing")
             self.abort()
             raise error from exc
-        self.size += len(data)
+
+    def _spill(self) -> None:
+        """A buffered writer: claim the df now and write what is buffered.  Aborts on failure."""
+        if self._buffer is None:
+            return
+        action = "creating"
+        try:
+            fd = claim_df(self.queue_dir, self.qid, late=True)
+            if fd is None:
+                raise FileExistsError(errno.EEXIST, "queue id already in use")
+            self._df_fd = fd
+            action = "writing"
+            write_all(fd, self._buffer)
+        except OSError as exc:
+            error = write_error(exc, self._df, action)
+            self.abort()
+            raise error from exc
+        self._buffer = None
 
     def commit(self, qf: QueueFile) -> None:
         """Make the message durable as ``qf<id>``; raises ``QueueWriteError`` on failure."""
@@ -93,43 +161,67 @@ class MessageWriter:
         self.finish()
 
     def prepare(self, qf: QueueFile) -> None:
-        """Phase 1: fsync the df, write and fsync ``tf<id>``.  Aborts on failure."""
+        """Phase 1: write the df and ``tf<id>`` and sync both.  Aborts on failure."""
+        self.stage(qf)
+        for fd, path in self.sync_fds():
+            try:
+                os.fdatasync(fd)
+            except OSError as exc:
+                self.sync_failed(exc, path)
+        self.synced()
+
+    def stage(self, qf: QueueFile) -> None:
+        """Phase 1a: the df written (claimed now if buffered), ``tf<id>`` written; no sync yet."""
         self._check(_OPEN)
         try:
             data = format_qf(qf)
         except ValueError:
             self.abort()
             raise
-        action, path = "syncing", self.df_path
+        self._spill()
+        path = self._tf
+        action = "creating"
         try:
-            if self._fsync:
-                os.fsync(self._require_df())
-            action, path = "creating", self.tf_path
-            self._tf_fd = create_exclusive(self.tf_path)
+            self._tf_fd = create_exclusive(path)
             if not try_lock(self._tf_fd):
                 raise BlockingIOError(errno.EWOULDBLOCK, "temporary control file is locked")
             action = "writing"
             write_all(self._tf_fd, data)
-            if self._fsync:
-                action = "syncing"
-                os.fsync(self._tf_fd)
         except OSError as exc:
-            error = write_error(exc, str(path), action)
+            error = write_error(exc, path, action)
             self.abort()
             raise error from exc
+        self._state = _STAGED
+
+    def sync_fds(self) -> list[tuple[int, str]]:
+        """Phase 1b: the descriptors to fdatasync (none without SuperSafe) and their paths."""
+        self._check(_STAGED)
+        if not self._fsync or self._df_fd is None or self._tf_fd is None:
+            return []
+        return [(self._df_fd, self._df), (self._tf_fd, self._tf)]
+
+    def sync_failed(self, exc: OSError, path: str | Path) -> None:
+        """A sync of one of :meth:`sync_fds` failed: abort and raise the mapped error."""
+        error = write_error(exc, str(path), "syncing")
+        self.abort()
+        raise error from exc
+
+    def synced(self) -> None:
+        """Phase 1c: every descriptor of :meth:`sync_fds` was synced."""
+        self._check(_STAGED)
         self._state = _PREPARED
 
     def publish(self) -> None:
         """Phase 2: rename ``tf<id>`` to ``qf<id>`` (never over an existing qf)."""
         self._check(_PREPARED)
         error: QueueWriteError | None = None
-        if os.path.lexists(self.qf_path):
-            error = QueueIOError(errno.EEXIST, str(self.qf_path), "refusing to overwrite")
+        if os.path.lexists(self._qf):
+            error = QueueIOError(errno.EEXIST, self._qf, "refusing to overwrite")
         else:
             try:
-                os.rename(self.tf_path, self.qf_path)
+                os.rename(self._tf, self._qf)
             except OSError as exc:
-                error = write_error(exc, str(self.tf_path), "renaming")
+                error = write_error(exc, self._tf, "renaming")
         if error is not None:
             self.abort()
             raise error
@@ -148,13 +240,15 @@ class MessageWriter:
         if self._state in (_DONE, _ABORTED):
             return
         if self._state == _PUBLISHED:
-            unlink_quietly(self.qf_path)
+            unlink_quietly(self._qf)
         if self._tf_fd is not None:
-            unlink_quietly(self.tf_path)
-        unlink_quietly(self.df_path)
+            unlink_quietly(self._tf)
+        if self._df_fd is not None:
+            unlink_quietly(self._df)
         close_quietly(self._tf_fd)
         close_quietly(self._df_fd)
         self._tf_fd = self._df_fd = None
+        self._buffer = None
         self._state = _ABORTED
 
     def _require_df(self) -> int:

@@ -114,8 +114,15 @@ def _unquoted(text: str) -> Iterator[tuple[int, str]]:
         yield -1, '"'
 
 
+def _plain(text: str) -> bool:
+    """No quoted string and no escape: character positions can be searched directly."""
+    return '"' not in text and "\\" not in text
+
+
 def _closing_bracket(text: str) -> int:
     """Index of the ``>`` closing the path, skipping quoted strings."""
+    if _plain(text):
+        return text.find(">", 1)
     return next((i for i, ch in _unquoted(text[1:]) if ch == ">" and i >= 0), -2) + 1
 
 
@@ -134,14 +141,20 @@ def _parse_params(text: str) -> dict[str, str | None]:
 
 def check_address(address: str, *, smtputf8: bool) -> None:
     """Apply the RFC 5321 size limits and character rules to a path's address."""
-    if "\x00" in address or _has_control(address):
-        raise SyntaxReply("501 5.1.7 Invalid character in address")
-    if len(address.encode("utf-8", "surrogateescape")) > MAX_PATH:
-        raise SyntaxReply("501 5.1.3 Path too long")
-    if _has_8bit(address) and not smtputf8:
-        raise SyntaxReply("553 5.6.7 Non-ASCII address requires SMTPUTF8")
-    if any(0xDC80 <= ord(c) <= 0xDCFF for c in address):
-        raise SyntaxReply("553 5.6.7 Address is not valid UTF-8")
+    if address.isascii():  # the usual case, checked without a loop over the characters
+        if not address.isprintable():
+            raise SyntaxReply("501 5.1.7 Invalid character in address")
+        if len(address) > MAX_PATH:
+            raise SyntaxReply("501 5.1.3 Path too long")
+    else:
+        if "\x00" in address or _has_control(address):
+            raise SyntaxReply("501 5.1.7 Invalid character in address")
+        if len(address.encode("utf-8", "surrogateescape")) > MAX_PATH:
+            raise SyntaxReply("501 5.1.3 Path too long")
+        if _has_8bit(address) and not smtputf8:
+            raise SyntaxReply("553 5.6.7 Non-ASCII address requires SMTPUTF8")
+        if any(0xDC80 <= ord(c) <= 0xDCFF for c in address):
+            raise SyntaxReply("553 5.6.7 Address is not valid UTF-8")
     if not address:
         return
     if _unbalanced_quotes(address):
@@ -156,12 +169,17 @@ def check_address(address: str, *, smtputf8: bool) -> None:
 
 
 def _unbalanced_quotes(address: str) -> bool:
+    if '"' not in address:
+        return False
     return any(i < 0 for i, _ in _unquoted(address))
 
 
 def split_address(address: str) -> tuple[str, str | None]:
     """Local part and domain, split at the last ``@`` outside a quoted string."""
-    at = max((i for i, ch in _unquoted(address) if ch == "@"), default=-1)
+    if _plain(address):
+        at = address.rfind("@")
+    else:
+        at = max((i for i, ch in _unquoted(address) if ch == "@"), default=-1)
     if at < 0:
         return address, None
     return address[:at], address[at + 1 :]

@@ -8,6 +8,11 @@ pipelined behind STARTTLS before the TLS handshake (CVE-2024-34083).
 
 The same class serves ``-bs`` mode, where input is a read pipe and output a
 separate write pipe.
+
+On a socket it is a ``BufferedProtocol``: the transport reads into one scratch
+buffer shared by every connection of the process (reads and their delivery
+happen back to back on the loop's thread), so no read allocates a fresh
+256 KiB object -- which malloc would map and unmap each time.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 HIGH_WATER = 256 * 1024
+_SCRATCH = memoryview(bytearray(64 * 1024))
 
 
 class ConnectionClosed(Exception):
@@ -54,7 +60,7 @@ class WritePipeProtocol(asyncio.Protocol):
         self._owner.connection_lost(exc)
 
 
-class SmtpConnection(asyncio.Protocol):
+class SmtpConnection(asyncio.BufferedProtocol):
     """Buffered, flow-controlled byte stream over an asyncio transport."""
 
     def __init__(self, on_connect: Callable[[SmtpConnection], None] | None = None) -> None:
@@ -63,6 +69,8 @@ class SmtpConnection(asyncio.Protocol):
         self._eof = False
         self._waiter: asyncio.Future[None] | None = None
         self._deadline: float | None = None
+        self._timer: asyncio.TimerHandle | None = None  # fires at (or before) the deadline
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._transport: asyncio.Transport | None = None
         self._out: asyncio.WriteTransport | None = None
         self._pending = bytearray()
@@ -76,6 +84,7 @@ class SmtpConnection(asyncio.Protocol):
     # -- asyncio.Protocol ------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport | asyncio.ReadTransport)
+        self._loop = asyncio.get_running_loop()
         self._transport = transport  # type: ignore[assignment]
         if isinstance(transport, asyncio.WriteTransport):
             self._out = transport
@@ -89,7 +98,13 @@ class SmtpConnection(asyncio.Protocol):
             callback, self._on_connect = self._on_connect, None
             callback(self)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return _SCRATCH
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(_SCRATCH[:nbytes])
+
+    def data_received(self, data: bytes | memoryview) -> None:
         self._buffer += data
         if len(self._buffer) > HIGH_WATER and not self._paused and self._transport:
             self._paused = True
@@ -104,6 +119,7 @@ class SmtpConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._eof = True
         self._closed = True
+        self._cancel_timer()
         self._can_write.set()
         self._wake()
 
@@ -118,31 +134,59 @@ class SmtpConnection(asyncio.Protocol):
         self._out = transport
 
     # -- reading ---------------------------------------------------------
+    def set_deadline(self, seconds: float | None) -> None:
+        """Every read from now on must finish within ``seconds`` (None: no deadline).
+
+        ``TimeoutError`` once it passes; a ``readline`` with its own timeout
+        replaces this deadline for that line.
+        """
+        if seconds is None:
+            self._deadline = None
+        else:
+            self._deadline = self._clock().time() + seconds
+
+    def _clock(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
+
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
     async def _wait_for_data(self) -> None:
         self.flush()
-        loop = asyncio.get_running_loop()
+        loop = self._clock()
         self._waiter = loop.create_future()
-        timer = None
-        if self._deadline is not None:
-            delay = self._deadline - loop.time()
-            if delay <= 0:
+        deadline = self._deadline
+        if deadline is not None:
+            if deadline <= loop.time():
                 raise TimeoutError
-            timer = loop.call_later(delay, self._expire, self._waiter)
+            # One timer serves many waits: it is only replaced when it would fire too late.
+            if self._timer is None or self._timer.when() > deadline:
+                self._cancel_timer()
+                self._timer = loop.call_at(deadline, self._on_timer)
         try:
             await self._waiter
         finally:
             self._waiter = None
-            if timer is not None:
-                timer.cancel()
 
-    @staticmethod
-    def _expire(waiter: asyncio.Future[None]) -> None:
-        if not waiter.done():
+    def _on_timer(self) -> None:
+        """The timer is due: fail the wait if its deadline has passed, else wait on."""
+        self._timer = None
+        waiter, deadline = self._waiter, self._deadline
+        if waiter is None or waiter.done() or deadline is None:
+            return  # nothing is waiting under a deadline; the next wait arms a timer
+        loop = self._clock()
+        if loop.time() >= deadline:
             waiter.set_exception(TimeoutError())
+        else:
+            self._timer = loop.call_at(deadline, self._on_timer)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _consume(self, n: int) -> bytes:
         data = bytes(self._buffer[:n])
@@ -161,7 +205,7 @@ class SmtpConnection(asyncio.Protocol):
         """
         if timeout is None:
             return await self._readline(limit)
-        self._deadline = asyncio.get_running_loop().time() + timeout
+        self._deadline = self._clock().time() + timeout
         try:
             return await self._readline(limit)
         finally:
@@ -235,6 +279,7 @@ class SmtpConnection(asyncio.Protocol):
 
     def close(self) -> None:
         self.flush()
+        self._cancel_timer()
         if self._out is not None:
             self._out.close()
         if self._transport is not None and self._transport is not self._out:

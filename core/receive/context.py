@@ -20,7 +20,8 @@ from ..policy.auth_users import AuthUsers
 from ..policy.ports import DaemonPort
 from ..policy.privacy import Privacy
 from ..policy.relay import RelayPolicy
-from ..queue.store import GroupCommitter, QueueStore
+from ..queue.commit import Committer
+from ..queue.store import QueueStore
 from ..stats.recorder import StatsRecorder
 from .maps import ReceiverMaps
 
@@ -40,7 +41,7 @@ class ReceiverContext:
 
     config: Config
     store: QueueStore
-    committer: GroupCommitter
+    committer: Committer
     relay: RelayPolicy
     log: MailLog
     local_user_known: Callable[[str], bool]

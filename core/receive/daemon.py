@@ -1,11 +1,18 @@
 """The daemon process: ``-bD`` in the foreground, ``-bd`` detached with a pid file.
 
 Start-up sweeps the queue (debris removed, unreadable files set aside), binds
-the listeners and serves until SIGTERM/SIGINT. SIGHUP re-reads the
-configuration: a valid one replaces the old for new sessions (listeners are
-rebound), an invalid one is logged with its file and line and the old one
-stays in force. SIGTERM stops accepting, answers ``421`` to open sessions and
-exits without acknowledging anything that is not on disk.
+the listeners, forks the session workers (:mod:`.workers`) and serves until
+SIGTERM/SIGINT. This process (the one in the pid file) keeps the listeners,
+the connection limits, the statistics of connections, the queue runs
+(``-q`` and ETRN, run here only, never once per worker) and the signals; the
+workers run the sessions. SIGHUP re-reads the configuration: a valid one
+replaces the old for new sessions (listeners are rebound and a new
+generation of workers starts; the old workers finish their sessions), an
+invalid one is logged with its file and line and the old one stays in force.
+SIGTERM stops accepting, has the workers answer ``421`` to open sessions and
+waits for them, so nothing that is not on disk is acknowledged and every
+count is in the statistics files when the daemon exits. SIGUSR1 logs the
+state, the workers' sessions included.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 
 from ..config.loader import ConfigError, load_config
@@ -26,8 +33,12 @@ from ..logging.traffic import TrafficLog
 from ..queue.qid import qid_time
 from ..queue.store import sweep
 from .context import ReceiverContext
-from .server import SmtpServer
+from .server import ListenerError, SmtpServer
 from .setup import build_context
+from .workers import WorkerPool, default_count
+
+WORKER_START_TIMEOUT = 30.0
+RELEASE_TIMEOUT = 10.0  # seconds retiring workers get to close the listening sockets
 
 
 class Daemon:
@@ -51,8 +62,9 @@ class Daemon:
         self.runner: QueueRunner | None = None
         self._runs: set[asyncio.Task[object]] = set()
         self.server: SmtpServer | None = None
+        self.pool: WorkerPool | None = None
         self._stop = asyncio.Event()
-        self._reload_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         for warning in self.config.warnings:
@@ -62,13 +74,21 @@ class Daemon:
         self.runner = self._make_runner(context)
         context.etrn = self.etrn
         self.server = SmtpServer(context)
-        await self.server.start()
+        self.server.start()
+        self.pool = WorkerPool(log=self.log, on_etrn=self.etrn)
+        count = default_count(self.config.daemon_processes)
+        self.pool.spawn(context, self.server.sockets(), count)
+        try:
+            await self.pool.wait_ready(WORKER_START_TIMEOUT)
+        except Exception:
+            await self._close(context)
+            raise
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, self._stop.set)
         loop.add_signal_handler(signal.SIGINT, self._stop.set)
-        loop.add_signal_handler(signal.SIGHUP, self._schedule_reload)
-        loop.add_signal_handler(signal.SIGUSR1, self.dump_state)
-        self.log.log(9, f"starting daemon ({self._listening()})")
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn_task(self.reload()))
+        loop.add_signal_handler(signal.SIGUSR1, lambda: self._spawn_task(self.dump_state()))
+        self.log.log(9, f"starting daemon ({self._listening()}, {count} session workers)")
         if self.ready is not None:
             self.ready(self.server)
         ticker = loop.create_task(self._stats_ticker())
@@ -84,11 +104,23 @@ class Daemon:
             await asyncio.wait([periodic], timeout=30)
         for run in list(self._runs):
             run.cancel()
-        await self.server.shutdown()
+        await self._close(self.server.context)
+
+    async def _close(self, context: ReceiverContext) -> None:
+        """Stop the workers (no more accepting, 421 to their sessions), flush, close files."""
+        assert self.server is not None
+        if self.pool is not None:
+            await self.pool.stop()
+        self.server.shutdown()
         context.committer.close()
         context.stats.close()
         if self.traffic is not None:
             self.traffic.close()
+
+    def _spawn_task(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _listening(self) -> str:
         assert self.server is not None
@@ -127,14 +159,22 @@ class Daemon:
                 stats.set_queue_gauges(size, oldest)
             tick += 1
 
-    def dump_state(self) -> None:
+    async def dump_state(self) -> None:
         """SIGUSR1: log listeners, sessions and open files (Sendmail's dumpstate)."""
-        assert self.server is not None
-        for line in state_lines(self.server, self.config, len(self._runs), self.queue_interval):
+        assert self.server is not None and self.pool is not None
+        sessions = await self.pool.session_lines()
+        workers = [w.pid for w in self.pool.workers]
+        lines = state_lines(
+            self.server,
+            self.config,
+            sessions,
+            workers,
+            self.pool.counts.total(),
+            len(self._runs),
+            self.queue_interval,
+        )
+        for line in lines:
             self.log.log(0, line)
-
-    def _schedule_reload(self) -> None:
-        self._reload_task = asyncio.get_running_loop().create_task(self.reload())
 
     async def reload(self) -> None:
         """Re-read the configuration; keep the old one when the new one is invalid."""
@@ -153,11 +193,26 @@ class Daemon:
                 committer=self.server.context.committer,
             )
             context.etrn = self.etrn
-            await self.server.replace(context)
-            self.runner = self._make_runner(context)
         except (OSError, ValueError) as exc:
             self.log.log(1, f"reload refused, old configuration stays in force: {exc}")
             return
+        assert self.pool is not None
+        if new.daemon_ports != self.config.daemon_ports:
+            # The old workers must close their copies before the ports can be bound again.
+            self.pool.retire()
+            await self.pool.released(RELEASE_TIMEOUT)
+            try:
+                self.server.replace(context)
+            except ListenerError as exc:
+                self.log.log(1, f"reload refused, old configuration stays in force: {exc}")
+                old = self.server.context
+                count = default_count(old.config.daemon_processes)
+                self.pool.spawn(old, self.server.sockets(), count)
+                return
+        else:
+            self.server.context = context
+        self.runner = self._make_runner(context)
+        self.pool.spawn(context, self.server.sockets(), default_count(new.daemon_processes))
         self.config = new
         self.log.level = new.log_level
         self.log.log(9, f"configuration reloaded from {new.path} ({self._listening()})")
@@ -179,23 +234,23 @@ def queue_gauges(queue_dir: Path, now: float | None = None) -> tuple[int, float]
 
 
 def state_lines(
-    server: SmtpServer, config: Config, runs: int = 0, interval: float | None = None
+    server: SmtpServer,
+    config: Config,
+    sessions: list[str],
+    workers: list[int],
+    sessions_open: int,
+    runs: int = 0,
+    interval: float | None = None,
 ) -> list[str]:
     """The lines of a state dump, Sendmail's order where it has one."""
     lines = [f"--- dumping state on SIGUSR1: $j = {config.host_name} ---"]
     if config.host_name.lower() not in config.local_domains:
         lines.append(f"*** $j ({config.host_name}) not in LocalDomains ***")
-    lines.append(f"CurChildren = {len(server.sessions)}")
+    lines.append(f"CurChildren = {sessions_open}")
+    lines.append("session workers: " + (" ".join(str(pid) for pid in workers) or "none"))
     for name, (host, port) in server.bound_addresses().items():
         lines.append(f"listener {name}: {host} port {port}")
-    for session in list(server.sessions):
-        state = "DATA" if session.writer is not None else ("MAIL" if session.tx else "idle")
-        qid = f" qid={session.writer.qid}" if session.writer is not None else ""
-        lines.append(
-            f"session {session.client_name} helo={session.helo or '-'} "
-            f"tls={'yes' if session.conn.tls_active else 'no'} "
-            f"auth={session.authenticated or '-'} state={state}{qid}"
-        )
+    lines.extend(sessions)
     fd_dir = Path("/proc/self/fd")
     for entry in sorted(fd_dir.iterdir(), key=lambda p: int(p.name)):
         try:

@@ -54,6 +54,18 @@ class Origin:
     full_name: str | None = None
 
 
+_date_cache: tuple[int, str] = (-1, "")
+
+
+def rfc5322_date(stamp: float) -> str:
+    """``formatdate(stamp, localtime=True)``, formatted once per second (it is not cheap)."""
+    global _date_cache
+    second = int(stamp)
+    if _date_cache[0] != second:
+        _date_cache = (second, formatdate(second, localtime=True))
+    return _date_cache[1]
+
+
 def _has_header(headers: Sequence[tuple[str, str]], name: str) -> bool:
     lname = name.lower()
     return any(h.lower() == lname for h, _ in headers)
@@ -101,7 +113,7 @@ def build_queue_file(
 ) -> QueueFile:
     """The qf for a new message (queue-only: recipients stored unexpanded)."""
     stamp = time.time() if now is None else now
-    date = formatdate(stamp, localtime=True)
+    date = rfc5322_date(stamp)
     local = origin.local_user is not None
 
     def shown(address: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from email.utils import formatdate
 
 from .. import __version__
 from ..aliases import AccessKind
@@ -21,7 +20,7 @@ from ..queue.store import MessageWriter
 from .commands import Command, echo, parse_command, valid_helo_name
 from .connection import ConnectionClosed, SmtpConnection
 from .context import ListenerInfo, ReceiverContext, is_loopback
-from .envelope import Transaction
+from .envelope import Transaction, rfc5322_date
 from .errors import CloseSession
 from .inquiry import register_inquiry
 from .sasl import MAX_SASL_LINE, MECHANISMS, SaslAbort, read_credentials
@@ -61,6 +60,7 @@ class SmtpSession:
         self.authenticated: str | None = None
         self.tx: Transaction | None = None
         self.writer: MessageWriter | None = None
+        self.committing = False  # the group committer owns ``writer`` until it answers
         self.verbose = False
         self.bad_recipients = 0
         self.auth_failures = 0
@@ -156,9 +156,9 @@ class SmtpSession:
         register_transaction(self, self._handlers)
         register_inquiry(self, self._handlers)
         self.check_connect_access()
-        date = formatdate(time.time(), localtime=True)
+        date = rfc5322_date(time.time())
         self.reply(f"220 {self.host} ESMTP Postroom {__version__}; {date}")
-        if self.listener.port.name:
+        if self.listener.port.name and self.ctx.log.enabled(12):
             self.log(12, f"connect from {self.client_name} on {self.listener.port.name}")
         try:
             while not self.closing:
@@ -230,7 +230,7 @@ class SmtpSession:
             raise CloseSession
 
     def abort_message(self) -> None:
-        if self.writer is not None:
+        if self.writer is not None and not self.committing:
             self.writer.abort()
             self.writer = None
 

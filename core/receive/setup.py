@@ -14,6 +14,7 @@ from ..logging.maillog import MailLog
 from ..logging.traffic import TrafficLog
 from ..policy.auth_users import AuthUsers
 from ..policy.relay import RelayPolicy
+from ..queue.commit import Committer
 from ..queue.store import GroupCommitter, QueueStore
 from ..stats.recorder import StatsRecorder
 from .context import ReceiverContext, server_tls_context
@@ -54,12 +55,12 @@ def build_context(
     log: MailLog,
     traffic: TrafficLog | None = None,
     store: QueueStore | None = None,
-    committer: GroupCommitter | None = None,
+    committer: Committer | None = None,
     stats: StatsRecorder | None = None,
 ) -> ReceiverContext:
     """Everything sessions need; raises ``OSError``/``ssl.SSLError`` on unreadable TLS files."""
     store = store or QueueStore(Path(config.queue_directory), fsync=config.super_safe)
-    committer = committer or GroupCommitter(store)
+    committer = committer or GroupCommitter(store)  # no thread until its first commit
     known = local_user_checker(config)
     relay = RelayPolicy(
         local_domains=config.local_domains,

@@ -1,14 +1,17 @@
 """MAIL, RCPT and DATA: building a transaction and committing it durably.
 
-Nothing is acknowledged before it is on disk: DATA streams into a ``df`` file,
-and ``250`` is sent only after the group committer has fsynced the ``df``,
-the ``qf`` and the queue directory.
+Nothing is acknowledged before it is on disk: DATA goes into a buffered
+queue writer (memory, or its ``df`` once it is large), and ``250`` is sent
+only after the group committer has written and synced the ``df`` and the
+``qf`` and fsynced the queue directory.  While the committer owns the writer
+the session marks itself ``committing``, so a shutdown never removes files
+the committer is still writing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -54,14 +57,27 @@ def _refuse_dsn(session: SmtpSession, params: dict[str, str | None]) -> bool:
     return False
 
 
+_free_space: dict[str, tuple[float, int]] = {}  # queue folder -> (when looked, bytes free)
+FREE_SPACE_AGE = 1.0  # seconds a free-space reading is reused
+
+
 def _disk_ok(session: SmtpSession) -> bool:
-    """Postfix's rule: keep 1.5 x the size limit free before accepting a MAIL."""
+    """Postfix's rule: keep 1.5 x the size limit free before accepting a MAIL.
+
+    The free space is read at most once a second per queue folder.
+    """
     limit = session.ctx.config.max_message_size or 10 * 1024 * 1024
-    try:
-        st = os.statvfs(session.ctx.store.queue_dir)
-    except OSError:
-        return True
-    return st.f_bavail * st.f_frsize >= int(limit * 1.5)
+    folder = str(session.ctx.store.queue_dir)
+    now = time.monotonic()
+    seen = _free_space.get(folder)
+    if seen is None or now - seen[0] > FREE_SPACE_AGE:
+        try:
+            st = os.statvfs(folder)
+        except OSError:
+            return True
+        seen = (now, st.f_bavail * st.f_frsize)
+        _free_space[folder] = seen
+    return seen[1] >= int(limit * 1.5)
 
 
 async def do_mail(session: SmtpSession, cmd: Command) -> None:
@@ -295,12 +311,7 @@ async def do_data(session: SmtpSession, cmd: Command) -> None:
     if not tx.recipients:
         session.reply("503 5.0.0 Need RCPT (recipient)")
         return
-    try:
-        writer = session.ctx.store.new_message()
-    except (QueueWriteError, OSError) as exc:
-        session.log(1, f"cannot create queue file: {exc}")
-        session.reply("451 4.3.0 Temporary failure writing the queue; try again later")
-        return
+    writer = session.ctx.store.new_message(buffered=True)
     session.writer = writer
     write_error: list[BaseException] = []
 
@@ -320,13 +331,15 @@ async def do_data(session: SmtpSession, cmd: Command) -> None:
         max_size=session.ctx.config.max_message_size,
         trace=traffic.read if traffic is not None else None,
     )
-    deadline = float(session.ctx.config.timeouts.get("datablock", 3600.0))
+    session.conn.set_deadline(float(session.ctx.config.timeouts.get("datablock", 3600.0)))
     try:
-        result = await asyncio.wait_for(reader.read(), deadline)
+        result = await reader.read()
     except TimeoutError:
         session.abort_message()
         session.reply(f"421 4.4.2 {session.host} Timeout during DATA; closing connection")
         raise CloseSession from None
+    finally:
+        session.conn.set_deadline(None)
     session.tx = None
     if result.reply is not None:
         session.abort_message()
@@ -353,15 +366,17 @@ async def do_data(session: SmtpSession, cmd: Command) -> None:
         host_name=session.host,
         warnings=_warnings(session),
     )
+    session.committing = True
     try:
-        await asyncio.wrap_future(session.ctx.committer.submit(writer, qf))
+        await session.ctx.committer.submit_async(writer, qf)
     except (QueueWriteError, OSError) as exc:
-        session.writer = None
         writer.abort()
         session.log(1, f"queue write failed: {exc}", writer.qid)
         session.reply(_write_failure_reply(exc))
         return
-    session.writer = None
+    finally:
+        session.committing = False
+        session.writer = None
     session.ctx.stats.received(_mailer(session), result.size)
     msgid = next((h.value for h in qf.headers if h.name.lower() == "message-id"), "")
     session.log(

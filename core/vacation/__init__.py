@@ -3,11 +3,12 @@
 Public API (each module's docstring states its rules):
 
 - settings (what the GUI edits): :class:`VacationSettings`, :func:`load_settings`,
-  :func:`save_settings`, :func:`delete_settings`, :func:`list_users`,
+  :func:`save_settings`, :func:`settings_text`, :func:`delete_settings`, :func:`list_users`,
   :class:`SettingsError` (``field`` names the bad value);
 - the decision: :func:`should_reply` -> :class:`Decision` ``(reply, reason)``,
   :class:`VacationUser`, :class:`RateLimit`;
-- the reply: :func:`build_reply`, :func:`build_file_reply`, :func:`clean_header_text`;
+- the reply: :func:`reply_message` (what the responder sends), :func:`build_reply`,
+  :func:`build_file_reply`, :func:`clean_header_text`;
 - memory: :class:`ReplyMemory` (SQLite, bounded, survives restarts);
 - the built-in hook: :class:`VacationService` (``handle(user, message, sender)``),
   :func:`respond`, ``Submit`` = ``submit(sender, recipients, message_bytes)``;
@@ -24,7 +25,7 @@ from .errors import ReplyMemoryError, SettingsError, VacationError
 from .incoming import IncomingMessage, parse_incoming, read_incoming
 from .memory import ReplyMemory
 from .reply import build_file_reply, build_reply, clean_header_text
-from .responder import Submit, VacationService, respond
+from .responder import Submit, VacationService, reply_message, respond
 from .rules import Decision, RateLimit, VacationUser, should_reply
 from .settings import (
     VacationSettings,
@@ -32,6 +33,7 @@ from .settings import (
     list_users,
     load_settings,
     save_settings,
+    settings_text,
 )
 from .submit import queue_submitter
 
@@ -56,8 +58,10 @@ __all__ = [
     "parse_incoming",
     "queue_submitter",
     "read_incoming",
+    "reply_message",
     "respond",
     "save_settings",
+    "settings_text",
     "should_reply",
     "vacation_main",
 ]

@@ -11,6 +11,9 @@ at once, SQLite's locking serialises them):
 - ``sent(time)``: every reply sent, for the global rate limit; rows older
   than the longest window asked for are pruned.
 
+:meth:`ReplyMemory.entries` lists a user's memory and :meth:`ReplyMemory.forget`
+drops chosen senders from it (the GUI's "forget": that sender is answered again).
+
 Bounded: at most ``max_entries`` rows per user; when a reply is recorded
 beyond that, the oldest replies (never exclusions while replies remain) are
 dropped.  The built-in responder keeps one file for all users
@@ -21,6 +24,7 @@ program keeps one per user (``~/.vacation.db``, ``user`` = ``""``).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import ReplyMemoryError
@@ -116,6 +120,14 @@ class ReplyMemory:
     def clear(self, user: str) -> None:
         """Forget every reply and exclusion of ``user`` (``vacation -i``)."""
         self._run("DELETE FROM replies WHERE user = ?", (user,))
+
+    def forget(self, user: str, keys: Iterable[str]) -> int:
+        """Forget the replies to (or exclusions of) ``keys`` for ``user``; how many were known."""
+        wanted = sorted({k.strip().lower() for k in keys})
+        before = len(self.entries(user))
+        for key in wanted:
+            self._run("DELETE FROM replies WHERE user = ? AND sender = ?", (user, key))
+        return before - len(self.entries(user))
 
     def _prune(self, user: str) -> None:
         count = int(str(self._run("SELECT count(*) FROM replies WHERE user = ?", (user,))[0][0]))

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from .errors import SettingsError
-from .incoming import parse_incoming
+from .incoming import IncomingMessage, parse_incoming
 from .memory import ReplyMemory
 from .reply import build_reply
 from .rules import Decision, RateLimit, VacationUser, bare_address, should_reply
@@ -56,12 +56,11 @@ def respond(
     if not decision.reply:
         return decision
     sender = bare_address(envelope_sender)
-    reply = build_reply(
+    reply = reply_message(
         message,
-        to=sender,
-        from_address=user.from_address or f"{user.name}@{host_name}",
-        subject=settings.subject,
-        body=settings.message,
+        envelope_sender=envelope_sender,
+        user=user,
+        settings=settings,
         now=now,
         host_name=host_name,
         message_id=message_id,
@@ -70,6 +69,29 @@ def respond(
     memory.record(user.name, sender, now)
     memory.note_sent(now, keep=max(86400, (rate_limit or RateLimit()).window))
     return decision
+
+
+def reply_message(
+    message: IncomingMessage,
+    *,
+    envelope_sender: str,
+    user: VacationUser,
+    settings: VacationSettings,
+    now: float,
+    host_name: str,
+    message_id: str | None = None,
+) -> bytes:
+    """The reply :func:`respond` submits for ``message`` (also the GUI's preview)."""
+    return build_reply(
+        message,
+        to=bare_address(envelope_sender),
+        from_address=user.from_address or f"{user.name}@{host_name}",
+        subject=settings.subject,
+        body=settings.message,
+        now=now,
+        host_name=host_name,
+        message_id=message_id,
+    )
 
 
 class VacationService:

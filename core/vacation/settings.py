@@ -8,7 +8,8 @@ user receives mail for, exclusions (addresses or ``@domain``) and an optional
 start/end (timezone-aware; the end is exclusive).
 
 :func:`load_settings` / :func:`save_settings` / :func:`delete_settings` /
-:func:`list_users` work on ``<directory>/<user>.json``.  Every value is
+:func:`list_users` work on ``<directory>/<user>.json``; :func:`settings_text` is
+the file's exact text for given settings (for a diff before saving).  Every value is
 validated on the way in and on the way out (:meth:`VacationSettings.validate`):
 no control characters in the subject or addresses (they end up in headers),
 bounded sizes, unknown keys refused.  A file is written atomically (temp file,
@@ -180,11 +181,16 @@ def load_settings(directory: Path, user: str) -> VacationSettings:
 def save_settings(directory: Path, user: str, settings: VacationSettings) -> Path:
     """Validate and write ``settings`` for ``user`` atomically; returns the file."""
     path = settings_path(directory, user)
-    settings.validate()
+    data = settings_text(settings)
     Path(directory).mkdir(mode=0o750, parents=True, exist_ok=True)
-    data = json.dumps(settings.to_json(), indent=2, ensure_ascii=False) + "\n"
     atomic_write(path, data.encode("utf-8"), 0o640)
     return path
+
+
+def settings_text(settings: VacationSettings) -> str:
+    """The exact text :func:`save_settings` writes for ``settings`` (validated first)."""
+    settings.validate()
+    return json.dumps(settings.to_json(), indent=2, ensure_ascii=False) + "\n"
 
 
 def delete_settings(directory: Path, user: str) -> bool:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .queue_rows import QueueRow
+from .queue_rows import ARRIVAL, ERROR, HOLD, QID, RECIPIENTS, SENDER, SIZE, STATUS, Fields
 
 TEXT_FIELDS = ("queue_id", "sender", "recipient", "domain", "status")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -72,42 +72,42 @@ class QueueFilter:
             params["min_age"] = int(self.age.low)
         return params
 
-    def local_test(self, now: float) -> Callable[[QueueRow], bool] | None:
-        tests: list[Callable[[QueueRow], bool]] = []
+    def local_test(self, now: float) -> Callable[[Fields], bool] | None:
+        tests: list[Callable[[Fields], bool]] = []
         for name, term in self.texts.items():
             if term.negate:
                 value = term.value if name == "queue_id" else term.value.lower()
                 tests.append(_negated(_MATCHERS[name], value))
         age = self.age
         if age is not None and (age.negate or age.high is not None):
-            tests.append(lambda r: age.test(now - r.arrival))
+            tests.append(lambda r: age.test(now - r[ARRIVAL]))
         size = self.size
         if size is not None:
-            tests.append(lambda r: size.test(r.size))
+            tests.append(lambda r: size.test(r[SIZE]))
         if not tests:
             return None
         return lambda r: all(t(r) for t in tests)
 
 
-def _negated(match: Callable[[QueueRow, str], bool], value: str) -> Callable[[QueueRow], bool]:
+def _negated(match: Callable[[Fields, str], bool], value: str) -> Callable[[Fields], bool]:
     return lambda row: not match(row, value)
 
 
-def _rcpt(row: QueueRow, value: str) -> bool:
-    return any(value in a.lower() for a in row.recipients)
+def _rcpt(row: Fields, value: str) -> bool:
+    return any(value in a.lower() for a in row[RECIPIENTS])
 
 
-def _domain(row: QueueRow, value: str) -> bool:
-    return any(value in a.rpartition("@")[2].lower() for a in row.recipients)
+def _domain(row: Fields, value: str) -> bool:
+    return any(value in a.rpartition("@")[2].lower() for a in row[RECIPIENTS])
 
 
-def _status(row: QueueRow, value: str) -> bool:
-    return value in "\n".join((row.status, row.hold, row.error)).lower()
+def _status(row: Fields, value: str) -> bool:
+    return value in "\n".join((row[STATUS], row[HOLD], row[ERROR])).lower()
 
 
-_MATCHERS: dict[str, Callable[[QueueRow, str], bool]] = {
-    "queue_id": lambda r, v: v in r.qid,
-    "sender": lambda r, v: v in r.sender.lower(),
+_MATCHERS: dict[str, Callable[[Fields, str], bool]] = {
+    "queue_id": lambda r, v: v in r[QID],
+    "sender": lambda r, v: v in r[SENDER].lower(),
     "recipient": _rcpt,
     "domain": _domain,
     "status": _status,

@@ -5,7 +5,9 @@ thread, one RPC client) and :class:`~.session_view.SessionView` when first selec
 switching back and forth keeps both.  The local embedded profile is first and connects
 at start.  SSH servers are added, edited and removed here; a password is taken from the
 keyring, or asked and kept in memory for this run only.  A changed host key opens the
-hard-error dialog.  Geometry, the splitter, column widths and the saved servers persist
+hard-error dialog.  On the embedded profile (no ``-C``) :mod:`.first_run` offers to
+start the daemon and send a test message; "Send test message…" does the latter for the
+selected connection.  Geometry, the splitter, column widths and the saved servers persist
 through :class:`~postroom.gui.settings.Settings`.
 """
 
@@ -41,6 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .first_run import FirstRunWatcher, open_test_dialog
 from .hostkey_dialog import ChangedHostKeyDialog
 from .openers import SshPrompts, local_opener, ssh_opener
 from .server_dialog import ServerDialog
@@ -68,6 +71,7 @@ class MainWindow(QMainWindow):
         self.sessions: dict[str, Session] = {}
         self.views: dict[str, SessionView] = {}
         self._passwords: dict[str, str] = {}
+        self.first_run: FirstRunWatcher | None = None
         self.setWindowTitle("Postroom")
         entries = [local_entry(None if local_config is None else str(local_config))]
         entries += [server_entry(p) for p in settings.servers()]
@@ -124,10 +128,12 @@ class MainWindow(QMainWindow):
         reconnect = QAction("&Reconnect", self)
         reconnect.setShortcut(QKeySequence("Ctrl+Shift+R"))
         reconnect.triggered.connect(self.reconnect)
+        send_test = QAction("Send &test message…", self)
+        send_test.triggered.connect(self.send_test_message)
         quit_ = QAction("&Quit", self)
         quit_.setShortcut(QKeySequence.StandardKey.Quit)
         quit_.triggered.connect(self.close)
-        for action in (add, reconnect, quit_):
+        for action in (add, reconnect, send_test, quit_):
             menu.addAction(action)
         prefs = self.menuBar().addMenu("&Options")
         confirm = QAction("Confirm before &deleting messages", self, checkable=True)
@@ -179,6 +185,8 @@ class MainWindow(QMainWindow):
         self.sessions[key] = session
         self.views[key] = view
         self.stack.addWidget(view)
+        if entry.profile is None and self.local_config is None:  # the embedded profile
+            self.first_run = FirstRunWatcher(session, self.settings, self)
         session.start()
         return True
 
@@ -199,6 +207,11 @@ class MainWindow(QMainWindow):
     def _on_open_failed(self, error: BaseException) -> None:
         if isinstance(error, HostKeyChangedError):
             ChangedHostKeyDialog(error, self).exec()
+
+    def send_test_message(self) -> None:
+        view = self.current_view()
+        if view is not None:
+            open_test_dialog(view.session, self.settings, self)
 
     def reconnect(self) -> None:
         session = self.sessions.get(self.current_key())

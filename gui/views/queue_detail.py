@@ -1,9 +1,11 @@
 """The detail pane of the queue browser: one job from ``queue.show``.
 
 Tabs: Envelope (sender, times, attempts, status, hold reason, macros), Recipients
-(address, flags, status per recipient), Headers, Body (the first 64 KiB) and Delivery
-(the answer of "Deliver now", streamed in as it comes).  A damaged control file shows
-its raw text and the parser's complaint instead.
+(address, flags, status per recipient), Headers, Body (the first 64 KiB), Transcript
+(the job's ``xf`` file: the session transcript a delivery attempt in progress -- or one
+that crashed -- left, which becomes the "Transcript of session follows" of a bounce)
+and Delivery (the answer of "Deliver now", streamed in as it comes).  A damaged control
+file shows its raw text and the parser's complaint instead.
 """
 
 from __future__ import annotations
@@ -84,6 +86,20 @@ def headers_text(job: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def transcript_text(job: dict[str, Any]) -> str:
+    """The xf file's text, or a note saying why there is none."""
+    text = job.get("transcript")
+    if job.get("transcript_error"):
+        return f"(the transcript cannot be read: {job['transcript_error']})"
+    if not isinstance(text, str) or not text:
+        return (
+            "(no transcript: the xf file exists only while a delivery attempt is running, "
+            "or after one that was interrupted)"
+        )
+    more = "\n[… truncated: only the first 64 KiB are shown]"
+    return text + (more if job.get("transcript_truncated") else "")
+
+
 class QueueDetail(QTabWidget):
     """Shows one job; ``show_job`` with a ``queue.show`` result."""
 
@@ -94,14 +110,17 @@ class QueueDetail(QTabWidget):
         self.recipients = QTextBrowser()
         self.headers = QPlainTextEdit()
         self.body = QPlainTextEdit()
+        self.transcript = QPlainTextEdit()
+        self.transcript.setObjectName("transcript")
         self.delivery = QPlainTextEdit()
-        for text in (self.headers, self.body, self.delivery):
+        for text in (self.headers, self.body, self.transcript, self.delivery):
             text.setReadOnly(True)
             text.setFont(fixed)
         self.addTab(self.envelope, "Envelope")
         self.addTab(self.recipients, "Recipients")
         self.addTab(self.headers, "Headers")
         self.addTab(self.body, "Body")
+        self.addTab(self.transcript, "Transcript")
         self.addTab(self.delivery, "Delivery")
         self.clear_job("Select a message to see it here.")
 
@@ -110,6 +129,7 @@ class QueueDetail(QTabWidget):
         self.recipients.clear()
         self.headers.clear()
         self.body.clear()
+        self.transcript.clear()
 
     def show_job(self, job: dict[str, Any]) -> None:
         if job.get("envelope") is None:
@@ -130,6 +150,7 @@ class QueueDetail(QTabWidget):
         else:
             more = "\n\n[… truncated: only the first 64 KiB are shown]"
             self.body.setPlainText(str(body) + (more if job.get("body_truncated") else ""))
+        self.transcript.setPlainText(transcript_text(job))
 
     def show_error(self, text: str) -> None:
         self.clear_job(text)

@@ -1,50 +1,39 @@
 """One connection's screens: the banner over the tabs Dashboard … Log.
 
-:class:`SessionView` builds the screens for a :class:`~postroom.gui.models.session.Session`.
-The Queue and Hosts screens are built; the others show an :class:`~.placeholder.ArrivesPage` that
-says what brings them (the server's own ``not_available`` reason when it gives one),
-never invented data.
+:class:`SessionView` builds the eight screens for a
+:class:`~postroom.gui.models.session.Session`, each from its own module; a screen whose
+server lacks what it needs says so itself (the server's ``not_available`` reason).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from postroom.gui.models.session import Session
 from postroom.gui.settings import Settings
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from .aliases_screen import AliasesScreen
 from .banner import ConnectionBanner
+from .dashboard_screen import DashboardScreen
 from .hosts_screen import HostsScreen
-from .placeholder import ArrivesPage
+from .log_screen import LogScreen
+from .ports_screen import PortsScreen
+from .privacy_screen import PrivacyScreen
 from .queue_screen import QueueScreen
+from .vacation_screen import VacationScreen
 
-_NEXT_GUI = "The screen itself arrives with the next part of the GUI work (issue 7)."
-PLACEHOLDERS = {
-    "Dashboard": (
-        "Live graphs of messages received, delivered, deferred, bounced and rejected per "
-        "minute, bytes in and out, queue size and the oldest message's age.",
-        ("stats.series", "stats.totals"),
-    ),
-    "Privacy": (
-        "PrivacyOptions as a checklist, each flag explained, with a diff before Apply.",
-        ("privacy.get",),
-    ),
-    "Ports": (
-        "DaemonPortOptions as a table of listeners, each modifier explained.",
-        ("ports.get",),
-    ),
-    "Aliases": (
-        "The aliases file: list, editor with validation, newaliases.",
-        ("aliases.get", "aliases.rebuild"),
-    ),
-    "Vacation": (
-        "Per-user vacation settings with a preview of the exact reply.",
-        ("vacation.get",),
-    ),
-    "Log": (
-        "A follow-mode tail of the log with a LogLevel filter and search.",
-        ("log.tail",),
-    ),
+ScreenFactory = Callable[[Session, Settings], QWidget]
+# Screens beyond Queue and Hosts (which the view keeps as attributes): name -> factory.
+SCREEN_FACTORIES: dict[str, ScreenFactory] = {
+    "Dashboard": DashboardScreen,
+    "Privacy": PrivacyScreen,
+    "Ports": PortsScreen,
+    "Aliases": AliasesScreen,
+    "Vacation": VacationScreen,
+    "Log": LogScreen,
 }
+
 SCREENS = ("Dashboard", "Queue", "Hosts", "Privacy", "Ports", "Aliases", "Vacation", "Log")
 
 
@@ -60,15 +49,12 @@ class SessionView(QWidget):
         self.tabs.setDocumentMode(True)
         self.queue = QueueScreen(session, settings)
         self.hosts = HostsScreen(session)
+        built: dict[str, QWidget] = {"Queue": self.queue, "Hosts": self.hosts}
+        for name, factory in SCREEN_FACTORIES.items():
+            built[name] = factory(session, settings)
         self.screens: dict[str, QWidget] = {}
         for name in SCREENS:
-            if name == "Queue":
-                screen: QWidget = self.queue
-            elif name == "Hosts":
-                screen = self.hosts
-            else:
-                purpose, methods = PLACEHOLDERS[name]
-                screen = ArrivesPage(session, name, purpose, methods, _NEXT_GUI)
+            screen = built[name]
             screen.setObjectName(f"screen_{name.lower()}")
             self.screens[name] = screen
             self.tabs.addTab(screen, name)

@@ -3,8 +3,8 @@
 :class:`SessionStatusBar` follows the selected connection's
 :class:`~postroom.gui.models.session.Session`.  The daemon part shows running (pid) or
 stopped with Start and Reload buttons wired to ``daemon.start`` and ``daemon.reload``;
-the server's answer is shown as it is, including a ``not_available`` message (Start is
-not available until packaging brings the systemd unit).
+the server's answer is shown as it is, a ``not_available`` one (an older server) as a
+notice rather than a warning.
 """
 
 from __future__ import annotations

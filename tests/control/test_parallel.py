@@ -24,6 +24,13 @@ def listing(config: Path, params: dict[str, Any]) -> tuple[list[list[dict[str, A
     return [m["chunk"] for m in lines if "chunk" in m], lines[-1]["result"]
 
 
+@pytest.fixture(autouse=True)
+def folder_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about reading the folder (the rows index serves it otherwise)."""
+    monkeypatch.setattr(queue_methods, "list_rows", lambda *args: None)
+    monkeypatch.setattr(queue_methods, "has_rows_index", lambda *args: True)
+
+
 @pytest.fixture
 def big(config_path: Path, queue_dir: Path) -> Path:
     fill_queue(queue_dir, 1300)

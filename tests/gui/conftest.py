@@ -9,6 +9,7 @@ server process, shut down after the test.
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -64,3 +65,13 @@ def session(qtbot: QtBot, config_path: Path, built: BuiltQueue) -> Iterator[Sess
     s = open_session(qtbot, config_path)
     yield s
     s.stop()
+
+
+@pytest.fixture(autouse=True)
+def collect_qt_garbage(qtbot: QtBot) -> Iterator[None]:
+    """Collect each GUI test's cyclic garbage while its Qt objects still have their app
+    and event loop; left to a later (non-GUI) test, a Qt object finalised by the cyclic
+    collector there can abort the interpreter."""
+    yield
+    qtbot.wait(0)
+    gc.collect()

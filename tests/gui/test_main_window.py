@@ -16,7 +16,7 @@ from postroom.gui.transport import HostKeyInfo, LocalTransport
 from postroom.gui.views import hostkey_dialog, openers, status_bar
 from postroom.gui.views.hostkey_dialog import UnknownHostKeyDialog
 from postroom.gui.views.main_window import MainWindow
-from postroom.gui.views.placeholder import ArrivesPage
+from postroom.gui.views.session_view import SCREENS
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
@@ -104,17 +104,14 @@ def test_start_and_reload_drive_the_real_daemon(
     win.shutdown()
 
 
-def test_screens_not_built_say_what_brings_them(window: MainWindow) -> None:
+def test_every_screen_is_built(window: MainWindow) -> None:
     view = window.current_view()
     assert view is not None
-    assert view.tabs.count() == 8
-    aliases = view.screens["Aliases"]
-    assert isinstance(aliases, ArrivesPage)
-    assert "next part of the GUI work" in aliases.label.text()  # the server has aliases.get
-    assert view.session.info is not None
-    view.session.info["not_available"] = {"aliases.get": "arrives with aliases (part 3)"}
-    aliases.refresh()  # a server that names the method as not available yet: its reason
-    assert "<tt>aliases.get</tt> arrives with aliases (part 3)" in aliases.label.text()
+    assert [view.tabs.tabText(i) for i in range(view.tabs.count())] == list(SCREENS)
+    for name in SCREENS:
+        screen = view.screens[name]
+        assert type(screen).__name__ == f"{name}Screen"
+        assert screen.objectName() == f"screen_{name.lower()}"
 
 
 def test_a_killed_connection_shows_the_banner_marks_stale_and_recovers(

@@ -7,11 +7,19 @@ from typing import Any
 from postroom.gui.models.connections import ConnectionListModel, local_entry, server_entry
 from postroom.gui.models.queue_loader import QueueLoader, row_converter
 from postroom.gui.models.queue_model import Column, QueueModel
-from postroom.gui.models.queue_rows import QueueRow
+from postroom.gui.models.queue_rows import (
+    ARRAY_FIELDS,
+    SIZE,
+    QueueRow,
+    as_row,
+    row_from_wire,
+    rows_from_arrays,
+    rows_from_wire,
+)
 from postroom.gui.models.session import Session
 from postroom.gui.models.shape_model import ShapeModel
 from postroom.gui.settings import ServerProfile
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -88,8 +96,8 @@ def test_row_converter_applies_the_local_filter() -> None:
         {"queue_id": "A1", "sender": "x@a.example", "recipients": [], "message_size": 10},
         {"queue_id": "B2", "sender": "y@b.example", "recipients": [], "message_size": 5000},
     ]
-    convert = row_converter(lambda r: r.size > 100)
-    assert [r.qid for r in convert(rows)] == ["B2"]
+    convert = row_converter(lambda r: r[SIZE] > 100)
+    assert [r[0] for r in convert(rows)] == ["B2"]
 
 
 def test_shape_model_passes_modeltester_and_maps_cells(
@@ -118,3 +126,166 @@ def test_connection_list_model_passes_modeltester(qtmodeltester: ModelTester) ->
     assert model.rowCount() == 2
     model.remove(row)
     assert model.rowCount() == 1
+
+
+WIRE_ROWS: list[Any] = [
+    {  # the usual row
+        "queue_name": "deferred",
+        "queue_id": "6APNP65t007729",
+        "arrival_time": 1795562655,
+        "message_size": 200,
+        "sender": "sender11@origin.test",
+        "recipients": [
+            {"address": "user349@corp.test", "delay_reason": "Deferred: refused"},
+            {"address": "other6@example.org", "delay_reason": ""},
+        ],
+        "attempts": 1,
+        "last_attempt": 1795562685,
+        "next_try": 1795562685,
+        "priority": 60200,
+        "quarantine": None,
+        "status": "Deferred: Connection refused by mx.corp.test",
+        "locked": False,
+        "error": None,
+    },
+    {  # no envelope status: the recipients' delay reasons stand in
+        "queue_name": "hold",
+        "queue_id": "B2",
+        "arrival_time": 5,
+        "message_size": 9,
+        "sender": "",
+        "recipients": [{"address": "a@b", "delay_reason": "Deferred: x"}],
+        "attempts": 0,
+        "last_attempt": None,
+        "next_try": None,
+        "priority": 0,
+        "quarantine": "spam",
+        "status": None,
+        "locked": True,
+        "error": None,
+    },
+    {"queue_id": "C3", "sender": "x@a.example", "recipients": [], "message_size": 10},  # sparse
+    {  # odd types: a float time, a bool size, a number as sender, a non-object recipient
+        "queue_name": "corrupt",
+        "queue_id": "D4",
+        "arrival_time": 7.5,
+        "message_size": True,
+        "sender": 12,
+        "recipients": ["not an object", {"address": "z@y"}],
+        "attempts": "3",
+        "last_attempt": None,
+        "next_try": None,
+        "priority": 0,
+        "quarantine": None,
+        "status": "",
+        "locked": False,
+        "error": "qf: bad line 3",
+    },
+    "not a row",
+    ["neither"],
+]
+
+
+def test_a_chunk_converts_in_one_pass_like_row_by_row() -> None:
+    fast = rows_from_wire(WIRE_ROWS)
+    careful = [row_from_wire(r) for r in WIRE_ROWS if isinstance(r, dict)]
+    assert fast == careful and all(type(r) is tuple for r in fast)
+    usual, fallback, sparse, odd = (as_row(r) for r in fast)
+    assert usual.recipients == ("user349@corp.test", "other6@example.org")
+    assert usual.status.startswith("Deferred: Connection refused") and usual.hold == ""
+    assert (fallback.status, fallback.held, fallback.locked, fallback.mark(0)) == (
+        "Deferred: x",
+        True,
+        True,
+        "*",
+    )
+    assert (sparse.queue_name, sparse.arrival, sparse.size, sparse.next_try) == (
+        "incoming",
+        0,
+        10,
+        None,
+    )
+    assert (odd.arrival, odd.size, odd.sender, odd.attempts) == (7, -1, "12", 0)
+    assert odd.recipients == ("z@y",) and odd.status_text() == "qf: bad line 3"
+
+
+def test_array_rows_give_the_same_rows_as_objects() -> None:
+    objects = WIRE_ROWS[:2]
+    arrays = []
+    for row in objects:
+        values = [row[name] for name in ARRAY_FIELDS]
+        values[ARRAY_FIELDS.index("recipients")] = [
+            [r["address"], r["delay_reason"]] for r in row["recipients"]
+        ]
+        arrays.append(values)
+    odd = [*arrays[0]]
+    odd[ARRAY_FIELDS.index("recipients")] = ["a@b"]  # not [address, reason]
+    assert rows_from_arrays(arrays) == rows_from_wire(objects)
+    # a bad recipient list is read the careful way; what is no row at all is dropped
+    assert [r[0] for r in rows_from_arrays([odd, [1, 2], "x", objects[1]])] == [
+        objects[0]["queue_id"],
+        objects[1]["queue_id"],
+    ]
+
+
+def test_the_loader_asks_for_arrays_only_when_the_server_offers_them(qtbot: QtBot) -> None:
+    offered: dict[str, Any] = {}
+
+    def no_request(*_args: Any, **_kw: Any) -> Any:
+        raise AssertionError("not called")
+
+    loader = QueueLoader(no_request, QueueModel(), server_info=lambda: offered)
+    assert not loader.arrays_offered()
+    offered["queue_list_row_formats"] = ["object", "array"]
+    assert loader.arrays_offered()
+    offered["queue_list_row_formats"] = "array"  # not a list: not understood
+    assert not loader.arrays_offered()
+
+
+def test_sorting_on_every_column_orders_by_its_key_and_keeps_persistent_rows(
+    qtbot: QtBot,
+) -> None:
+    rows = [
+        QueueRow(
+            f"q{i:02d}",
+            queue_name="hold" if i % 5 == 0 else "deferred",
+            arrival=1000 - (i * 37) % 23,
+            size=(i * 7919) % 101,
+            sender=["Bob@x", "alice@y", "", "carol@z"][i % 4],
+            recipients=tuple(f"r{j}@d{i % 3}" for j in range(i % 3)),
+            status=["Deferred: b", "deferred: A", ""][i % 3],
+            attempts=i % 4,
+            next_try=None if i % 6 == 0 else 2000 + (i * 13) % 17,
+            hold="Spam" if i % 5 == 0 else "",
+            error="bad" if i == 7 else "",
+        )
+        for i in range(40)
+    ]
+    expected_keys = {
+        Column.ID: lambda r: r.qid,
+        Column.SIZE: lambda r: r.size,
+        Column.ARRIVED: lambda r: r.arrival,
+        Column.AGE: lambda r: -r.arrival,
+        Column.SENDER: lambda r: r.sender.lower(),
+        Column.RECIPIENTS: lambda r: r.recipients[0].lower() if r.recipients else "",
+        Column.STATUS: lambda r: r.status_text().lower(),
+        Column.TRIES: lambda r: r.attempts,
+        Column.NEXT: lambda r: 2**62 if r.next_try is None else r.next_try,
+        Column.HOLD: lambda r: r.hold.lower(),
+    }
+    model = QueueModel()
+    model.begin_load()
+    model.add_rows(rows)
+    model.end_load()
+    for keep in (False, True):
+        kept = QPersistentModelIndex(model.index(3, 1)) if keep else None
+        kept_qid = model.row_at(3).qid
+        for column, key in expected_keys.items():
+            for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+                before = model.rows()
+                model.sort(column, order)
+                after = model.rows()
+                descending = order == Qt.SortOrder.DescendingOrder
+                assert after == sorted(before, key=key, reverse=descending), (column, order)
+                if kept is not None:
+                    assert model.row_at(kept.row()).qid == kept_qid and kept.column() == 1

@@ -13,6 +13,7 @@ from postroom.gui.models.queue_model import Column
 from postroom.gui.models.session import Session
 from postroom.gui.settings import Settings
 from postroom.gui.views import queue_actions
+from postroom.gui.views.queue_actions import CONFIRM_DELETE
 from postroom.gui.views.queue_screen import QueueScreen
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QMessageBox
@@ -220,3 +221,142 @@ def test_a_new_message_appears_through_queue_changed(
     )
     qtbot.waitUntil(lambda: screen.model.find(qid) >= 0, timeout=WAIT)
     assert screen.model.rowCount() == len(built.all) + 1
+
+
+def test_detail_pane_shows_the_transcript(
+    qtbot: QtBot, screen: QueueScreen, built: BuiltQueue, queue_dir: Path
+) -> None:
+    target, other, long, planted = built.deferred[:4]
+    (queue_dir / f"xf{target}").write_text(
+        "... while talking to mx1.partner-corp.example.:\n>>> RCPT To:<user0@partner-corp"
+        ".example>\n<<< 452 4.2.2 Mailbox full\n"
+    )
+    (queue_dir / f"xf{long}").write_text("x" * 70_000)
+    (queue_dir / f"xf{planted}").symlink_to(queue_dir / f"xf{target}")  # never followed
+    focus_table(qtbot, screen)
+    screen.table.setCurrentIndex(screen.model.index(screen.model.find(target), 0))
+    qtbot.waitUntil(lambda: "<<< 452 4.2.2 Mailbox full" in transcript(screen), timeout=WAIT)
+    assert screen.detail.tabText(screen.detail.indexOf(screen.detail.transcript)) == "Transcript"
+    screen.table.setCurrentIndex(screen.model.index(screen.model.find(other), 0))
+    qtbot.waitUntil(lambda: transcript(screen).startswith("(no transcript"), timeout=WAIT)
+    screen.table.setCurrentIndex(screen.model.index(screen.model.find(long), 0))
+    qtbot.waitUntil(lambda: "truncated" in transcript(screen), timeout=WAIT)
+    assert transcript(screen).count("x") == 64 * 1024  # capped by the server
+    screen.table.setCurrentIndex(screen.model.index(screen.model.find(planted), 0))
+    qtbot.waitUntil(lambda: "cannot be read" in transcript(screen), timeout=WAIT)
+    assert "Mailbox full" not in transcript(screen)
+
+
+def transcript(screen: QueueScreen) -> str:
+    return screen.detail.transcript.toPlainText()
+
+
+def envelope(screen: QueueScreen) -> str:
+    return screen.detail.envelope.toPlainText()
+
+
+def focus_table(qtbot: QtBot, screen: QueueScreen) -> None:
+    screen.activateWindow()
+    screen.table.setFocus()
+    qtbot.waitUntil(screen.table.hasFocus, timeout=WAIT)
+
+
+def test_ctrl_a_selects_every_message_the_filter_matches(
+    qtbot: QtBot, screen: QueueScreen, built: BuiltQueue
+) -> None:
+    refilter(qtbot, screen, domain="partner-corp.example")
+    shown = ids(screen)
+    assert 1 < len(shown) < len(built.all)
+    focus_table(qtbot, screen)
+    qtbot.keyClick(screen.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert sorted(screen.selected_ids()) == sorted(shown)
+    assert screen.buttons["deliver"].text() == f"Deliver {len(shown)} now"
+    assert screen.buttons["delete"].isEnabled()
+
+
+def test_arrow_keys_move_the_selection_and_the_detail_follows(
+    qtbot: QtBot, screen: QueueScreen
+) -> None:
+    first, second = screen.model.row_at(0).qid, screen.model.row_at(1).qid
+    focus_table(qtbot, screen)
+    screen.table.setCurrentIndex(screen.model.index(0, 0))
+    qtbot.waitUntil(lambda: first in envelope(screen), timeout=WAIT)
+    qtbot.keyClick(screen.table, Qt.Key.Key_Down)
+    assert screen.table.currentIndex().row() == 1
+    assert screen.selected_ids() == [second]
+    qtbot.waitUntil(lambda: second in envelope(screen), timeout=WAIT)
+    qtbot.keyClick(screen.table, Qt.Key.Key_Up)
+    assert screen.selected_ids() == [first]
+    qtbot.waitUntil(lambda: first in envelope(screen), timeout=WAIT)
+
+
+def test_enter_opens_the_detail_and_escape_goes_back_to_the_list(
+    qtbot: QtBot, screen: QueueScreen
+) -> None:
+    screen.split.setSizes([800, 0])  # the user dragged the detail pane shut
+    assert screen.split.sizes()[1] == 0
+    qid = screen.model.row_at(2).qid
+    focus_table(qtbot, screen)
+    screen.table.setCurrentIndex(screen.model.index(2, 0))
+    qtbot.keyClick(screen.table, Qt.Key.Key_Return)
+    assert screen.split.sizes()[1] > 0
+    qtbot.waitUntil(lambda: qid in envelope(screen), timeout=WAIT)
+    assert screen.detail.currentWidget().hasFocus()
+    qtbot.keyClick(screen.detail.currentWidget(), Qt.Key.Key_Escape)
+    assert screen.table.hasFocus()
+
+
+def test_delete_key_asks_then_deletes(
+    qtbot: QtBot, screen: QueueScreen, built: BuiltQueue, queue_dir: Path, monkeypatch: Any
+) -> None:
+    asked: list[str] = []
+
+    def answer(box: QMessageBox) -> QMessageBox.StandardButton:
+        asked.append(box.text())
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(queue_actions.QMessageBox, "exec", answer)
+    target = built.deferred[1]
+    focus_table(qtbot, screen)
+    screen.table.setCurrentIndex(screen.model.index(screen.model.find(target), 0))
+    qtbot.keyClick(screen.table, Qt.Key.Key_Delete)
+    assert asked == ["Delete 1 message(s) from the queue?"]
+    qtbot.waitUntil(lambda: not (queue_dir / f"qf{target}").exists(), timeout=WAIT)
+    qtbot.waitUntil(lambda: screen.model.find(target) == -1, timeout=WAIT)
+
+
+def test_the_delete_confirmation_can_be_turned_off_and_on_again(
+    qtbot: QtBot,
+    screen: QueueScreen,
+    built: BuiltQueue,
+    queue_dir: Path,
+    settings: Settings,
+    monkeypatch: Any,
+) -> None:
+    asked: list[str] = []
+
+    def answer_and_tick_do_not_ask_again(box: QMessageBox) -> QMessageBox.StandardButton:
+        asked.append(box.text())
+        box.checkBox().setChecked(True)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(queue_actions.QMessageBox, "exec", answer_and_tick_do_not_ask_again)
+    first, second, third = built.deferred[2:5]
+    assert screen.confirm_delete.isChecked()
+    focus_table(qtbot, screen)
+
+    def delete_with_key(qid: str) -> None:
+        screen.table.setCurrentIndex(screen.model.index(screen.model.find(qid), 0))
+        qtbot.keyClick(screen.table, Qt.Key.Key_Delete)
+        qtbot.waitUntil(lambda: not (queue_dir / f"qf{qid}").exists(), timeout=WAIT)
+        qtbot.waitUntil(lambda: screen.model.find(qid) == -1, timeout=WAIT)
+
+    delete_with_key(first)
+    assert len(asked) == 1
+    assert not settings.flag(CONFIRM_DELETE, True) and not screen.confirm_delete.isChecked()
+    delete_with_key(second)
+    assert len(asked) == 1  # not asked this time
+    screen.confirm_delete.trigger()  # "Ask before deleting" in the list's context menu
+    assert settings.flag(CONFIRM_DELETE, False)
+    delete_with_key(third)
+    assert len(asked) == 2
