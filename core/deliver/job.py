@@ -40,7 +40,7 @@ from .address import Target, classify
 from .aliasing import expand_recipients
 from .clone import Clone, split_by_owner
 from .dispatch import Dispatcher, describe
-from .dsn import pintvl
+from .dsn import pintvl, subject
 from .dsnqueue import queue_report
 from .message import MessageSource
 from .notify import Attempt, Policy, plan
@@ -242,7 +242,7 @@ async def _deliver(
         new_qid = queue_report(
             ctx.store, dsn, to, qf, source, orig_qid=qid, host_name=ctx.config.host_name, now=now
         )
-        ctx.log.log(6, f"{new_qid}: DSN: {dsn.kind.value[0]}", qid)
+        ctx.log.log(6, f"{new_qid}: DSN: {subject(dsn)}", qid)
         new_jobs.append(new_qid)
     shown = tuple((qf.recipients[i].address, o) for i, o in sorted(outcomes.items()))
     if decision.lost:
