@@ -4,20 +4,20 @@
 has received a message calls :meth:`~LoopCommitter.submit_async` and awaits
 the future; the loop goes on serving the other sessions while the disk works:
 
-1. at the next turn of the loop, every message submitted until then is
-   staged as one batch on the loop's thread (df and tf created and written:
-   quick);
-2. the batch's files are dealt out to a few helper threads
-   (:class:`.syncpool.SyncThreads`, at most :data:`SPLIT` per batch), each
-   fdatasyncing its share -- a message's df and tf, and the shares of several
-   batches, wait on the disk together;
+1. at the next turn of the loop, every message submitted until then forms
+   one batch; its qf texts are formatted on the loop's thread (pure Python);
+2. the batch is dealt out to a few helper threads
+   (:class:`.syncpool.SyncThreads`, at most :data:`SPLIT` per batch): each
+   creates and writes the df and tf of its share of the messages and
+   fdatasyncs them -- file creation and syncs, the slow part on a shared
+   disk, wait there together, for several batches at once;
 3. the helper that finishes the batch's last share renames each message's tf
    to its qf and does one directory fsync for the batch; the messages are then
    durable (:func:`.commit.finish_durable`);
 4. it hands the batch back to the loop, which resolves the futures.
 
-Only the waiting is on other threads; a helper does almost no Python between
-its system calls, so the interpreter lock is hardly contended, and each batch
+Only system calls are on other threads; a helper does almost no Python
+between them, so the interpreter lock is hardly contended, and each batch
 costs a handful of thread hand-overs however many messages it holds (waking
 a thread is not free).  Reports come back through one list and wake the loop
 at most once per burst.  :meth:`~LoopCommitter.close` (on the loop's thread)
@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .commit import (
@@ -40,12 +40,13 @@ from .commit import (
     publish_all,
     settle,
     spool_settings,
-    stage_all,
+    sync_files,
 )
 from .durable import DirectorySync
 from .errors import QueueError
+from .qfformat import format_qf
 from .qfmodel import QueueFile
-from .syncpool import SYNC_THREADS, SyncThreads, fdatasync_quietly
+from .syncpool import SYNC_THREADS, SyncThreads
 from .writer import MessageWriter
 
 SPLIT = 4  # helper threads that share one batch's file syncs
@@ -54,14 +55,13 @@ SPLIT = 4  # helper threads that share one batch's file syncs
 @dataclass(eq=False)
 class _LoopCommit(PendingCommit):
     waiter: asyncio.Future[None] | None = None
-    sync_error: tuple[OSError, str] | None = None  # the first failed sync and its file
+    text: bytes = b""  # the formatted qf
 
 
 @dataclass(eq=False)
 class _Batch:
     items: list[_LoopCommit]
     shares_left: int = 0  # under the committer's lock
-    files: list[tuple[_LoopCommit, int, str]] = field(default_factory=list)
 
 
 class LoopCommitter:
@@ -109,19 +109,22 @@ class LoopCommitter:
                 item.writer.abort()
             else:
                 live.append(item)
-        staged = stage_all(live)
+        formatted: list[_LoopCommit] = []
         for item in live:
-            if item.error is not None:
-                settle(item.waiter, item.error)
-        if not staged:
+            try:
+                item.text = format_qf(item.qf)
+            except ValueError as exc:
+                item.writer.abort()
+                settle(item.waiter, exc)
+                continue
+            formatted.append(item)
+        if not formatted:
             return
-        work = _Batch(staged)
-        work.files = [(item, fd, path) for item in staged for fd, path in item.writer.sync_fds()]
-        work.shares_left = max(1, min(SPLIT, len(work.files)))
+        work = _Batch(formatted, shares_left=min(SPLIT, len(formatted)))
         self._directory.open()  # before the helpers share it
         self._in_flight += 1
         for share in range(work.shares_left):
-            self._threads.submit(functools.partial(self._sync_share, work, share))
+            self._threads.submit(functools.partial(self._write_share, work, share))
 
     def _drain(self) -> None:
         """Resolve the futures of the batches the helpers have finished."""
@@ -134,12 +137,15 @@ class LoopCommitter:
                 settle(item.waiter, item.error)
 
     # -- on a helper thread --------------------------------------------------
-    def _sync_share(self, work: _Batch, share: int) -> None:
-        step = max(1, min(SPLIT, len(work.files)))
-        for item, fd, path in work.files[share::step]:
-            error = fdatasync_quietly(fd)
-            if error is not None and item.sync_error is None:
-                item.sync_error = (error, path)  # one share per file: no other writer
+    def _write_share(self, work: _Batch, share: int) -> None:
+        """Create, write and sync the files of every ``SPLIT``-th message of the batch."""
+        for item in work.items[share :: min(SPLIT, len(work.items))]:
+            try:
+                item.writer.stage_text(item.text)
+            except Exception as exc:  # the writer has cleaned up
+                item.error = exc
+                continue
+            sync_files(item)
         with self._cond:
             work.shares_left -= 1
             last = work.shares_left == 0
@@ -148,17 +154,7 @@ class LoopCommitter:
 
     def _finish(self, work: _Batch) -> None:
         """The batch's files are synced: rename, one directory fsync, and report."""
-        synced: list[_LoopCommit] = []
-        for item in work.items:
-            if item.sync_error is not None:
-                error, path = item.sync_error
-                try:
-                    item.writer.sync_failed(error, path)
-                except Exception as exc:  # aborted; the mapped QueueWriteError
-                    item.error = exc
-                continue
-            item.writer.synced()
-            synced.append(item)
+        synced = [item for item in work.items if item.error is None]
         durable = directory_synced(publish_all(synced), self._directory, fsync=self._fsync)
         with self._cond:
             self.committed += len(durable)

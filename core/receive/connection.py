@@ -21,6 +21,7 @@ import asyncio
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 HIGH_WATER = 256 * 1024
 _SCRATCH = memoryview(bytearray(64 * 1024))
@@ -83,11 +84,12 @@ class SmtpConnection(asyncio.BufferedProtocol):
 
     # -- asyncio.Protocol ------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport | asyncio.ReadTransport)
         self._loop = asyncio.get_running_loop()
-        self._transport = transport  # type: ignore[assignment]
-        if isinstance(transport, asyncio.WriteTransport):
-            self._out = transport
+        # Duck-typed: a read pipe (-bs) has no write(); other loops' transports need not
+        # derive from asyncio's classes.
+        self._transport = cast(asyncio.Transport, transport)
+        if hasattr(transport, "write"):
+            self._out = cast(asyncio.WriteTransport, transport)
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple):
             self.peer = (str(peer[0]), int(peer[1]))

@@ -7,6 +7,7 @@ never changes the rules in the middle of a conversation.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import ssl
@@ -66,8 +67,9 @@ class ReceiverContext:
         return self.config.host_name
 
 
+@functools.lru_cache(maxsize=1024)
 def is_loopback(address: str | None) -> bool:
-    """True for 127.0.0.0/8, ::1 and IPv4-mapped loopback."""
+    """True for 127.0.0.0/8, ::1 and IPv4-mapped loopback (remembered per address)."""
     if not address:
         return False
     try:

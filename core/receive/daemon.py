@@ -73,11 +73,11 @@ class Daemon:
         context = build_context(self.config, log=self.log, traffic=self.traffic)
         self.runner = self._make_runner(context)
         context.etrn = self.etrn
-        self.server = SmtpServer(context)
-        self.server.start()
-        self.pool = WorkerPool(log=self.log, on_etrn=self.etrn)
         count = default_count(self.config.daemon_processes)
-        self.pool.spawn(context, self.server.sockets(), count)
+        self.server = SmtpServer(context)
+        self.server.start(count)
+        self.pool = WorkerPool(log=self.log, on_etrn=self.etrn)
+        self.pool.spawn(context, self.server.sockets, count)
         try:
             await self.pool.wait_ready(WORKER_START_TIMEOUT)
         except Exception:
@@ -197,22 +197,27 @@ class Daemon:
             self.log.log(1, f"reload refused, old configuration stays in force: {exc}")
             return
         assert self.pool is not None
+        count = default_count(new.daemon_processes)
         if new.daemon_ports != self.config.daemon_ports:
             # The old workers must close their copies before the ports can be bound again.
             self.pool.retire()
             await self.pool.released(RELEASE_TIMEOUT)
+            self.server.lane_count = count
             try:
                 self.server.replace(context)
             except ListenerError as exc:
                 self.log.log(1, f"reload refused, old configuration stays in force: {exc}")
-                old = self.server.context
-                count = default_count(old.config.daemon_processes)
-                self.pool.spawn(old, self.server.sockets(), count)
+                self.pool.spawn(self.server.context, self.server.sockets, count)
                 return
         else:
+            try:
+                self.server.set_lanes(count)
+            except OSError as exc:
+                self.log.log(1, f"reload refused, old configuration stays in force: {exc}")
+                return
             self.server.context = context
         self.runner = self._make_runner(context)
-        self.pool.spawn(context, self.server.sockets(), default_count(new.daemon_processes))
+        self.pool.spawn(context, self.server.sockets, count)
         self.config = new
         self.log.level = new.log_level
         self.log.log(9, f"configuration reloaded from {new.path} ({self._listening()})")

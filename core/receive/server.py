@@ -1,14 +1,18 @@
-"""The daemon's listening sockets: one per DaemonPortOptions entry.
+"""The daemon's listening sockets: per DaemonPortOptions entry, one per session worker.
 
-``SmtpServer`` lives in the daemon's main process.  It binds every configured
-listener (skipping an ``O`` listener that cannot bind, failing otherwise)
-before any worker is forked, so a port that cannot be opened is reported by
-the daemon itself with the listener's name and the reason.  It accepts
-nothing: the session workers inherit the sockets and accept from them
-(:mod:`.acceptor`), whichever worker is free taking the next connection.  On
-a reload the sockets are kept when DaemonPortOptions did not change, and
-otherwise rebound (:meth:`SmtpServer.replace`) once the old workers have let
-go of them.
+``SmtpServer`` lives in the daemon's main process.  For every configured
+listener it first binds one plain socket as a probe, so a port that is taken
+-- by another program, or by a second Postroom -- is reported by the daemon
+itself with the listener's name and the reason (an ``O`` listener is skipped
+instead).  It then opens one ``SO_REUSEPORT`` socket per *lane*: worker ``n``
+accepts from the sockets of lane ``n`` (:mod:`.acceptor`) and the kernel
+spreads new connections over the lanes -- no two workers woken for the same
+connection, and nothing passes through the daemon.  The daemon keeps every
+socket open, so connections that reach a lane while its worker is being
+replaced wait for the new one.  On a reload the sockets are kept when
+DaemonPortOptions did not change (lanes are added or closed when the number
+of workers did); otherwise they are rebound (:meth:`SmtpServer.replace`) once
+the old workers have let go of them.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ class ListenerError(Exception):
 @dataclass
 class Listener:
     info: ListenerInfo
-    sock: socket.socket | None = None
+    host: str
+    family: int
+    lanes: list[socket.socket] = field(default_factory=list)
     address: tuple[str, int] | None = None
 
 
@@ -37,9 +43,12 @@ class SmtpServer:
 
     context: ReceiverContext
     listeners: list[Listener] = field(default_factory=list)
+    lane_count: int = 1
 
-    def start(self) -> None:
-        """Bind every listener of the current configuration."""
+    def start(self, lanes: int | None = None) -> None:
+        """Bind every listener of the current configuration, ``lanes`` sockets each."""
+        if lanes is not None:
+            self.lane_count = lanes
         for port in self.context.config.daemon_ports:
             listener = self._open(port)
             if listener is not None:
@@ -49,16 +58,16 @@ class SmtpServer:
         family = socket.AF_INET6 if port.family == "inet6" else socket.AF_INET
         host = port.addr or ("::" if family == socket.AF_INET6 else "0.0.0.0")  # noqa: S104
         info = ListenerInfo(port, port.daemon_flags, is_loopback(port.addr))
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        listener = Listener(info, host, family)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.bind((host, port.port))
-            sock.listen(max(port.listen, 128))
-            sock.setblocking(False)
+            probe = _bound(family, host, port.port, reuse_port=False)
+            listener.address = probe.getsockname()[:2]
+            bound_port = listener.address[1]
+            probe.close()
+            while len(listener.lanes) < self.lane_count:
+                listener.lanes.append(self._lane(listener, port, bound_port))
         except OSError as exc:
-            sock.close()
+            _close_all(listener.lanes)
             if "O" in port.modifiers:
                 self.context.log.log(1, f"daemon {port.name}: optional socket not opened: {exc}")
                 return None
@@ -67,11 +76,28 @@ class SmtpServer:
                 f"{port.port}: {exc.strerror or exc}"
             ) from exc
         self.context.log.log(9, f"daemon {port.name} listening on {host} port {port.port}")
-        return Listener(info, sock, sock.getsockname()[:2])
+        return listener
 
-    def sockets(self) -> list[tuple[socket.socket, ListenerInfo]]:
-        """The open listening sockets with what a session needs to know about each."""
-        return [(item.sock, item.info) for item in self.listeners if item.sock is not None]
+    def _lane(self, listener: Listener, port: DaemonPort, bound_port: int) -> socket.socket:
+        sock = _bound(listener.family, listener.host, bound_port, reuse_port=True)
+        sock.listen(max(port.listen, 128))
+        sock.setblocking(False)
+        return sock
+
+    def set_lanes(self, lanes: int) -> None:
+        """Reload with the same listeners: open or close lanes for a new number of workers."""
+        self.lane_count = lanes
+        for listener in self.listeners:
+            assert listener.address is not None
+            while len(listener.lanes) < lanes:
+                port = listener.info.port
+                listener.lanes.append(self._lane(listener, port, listener.address[1]))
+            _close_all(listener.lanes[lanes:])
+            del listener.lanes[lanes:]
+
+    def sockets(self, lane: int) -> list[tuple[socket.socket, ListenerInfo]]:
+        """The sockets worker ``lane`` accepts from, with what a session needs to know."""
+        return [(item.lanes[lane], item.info) for item in self.listeners]
 
     def bound_addresses(self) -> dict[str, tuple[str, int]]:
         """Listener name -> the address it is bound to (for tests and the GUI)."""
@@ -81,9 +107,8 @@ class SmtpServer:
 
     def close_listeners(self) -> None:
         for listener in self.listeners:
-            if listener.sock is not None:
-                listener.sock.close()
-                listener.sock = None
+            _close_all(listener.lanes)
+            listener.lanes.clear()
         self.listeners.clear()
 
     def replace(self, context: ReceiverContext) -> None:
@@ -102,3 +127,23 @@ class SmtpServer:
     def shutdown(self) -> None:
         """Close the listening sockets (the workers have stopped accepting)."""
         self.close_listeners()
+
+
+def _bound(family: int, host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _close_all(socks: list[socket.socket]) -> None:
+    for sock in socks:
+        sock.close()

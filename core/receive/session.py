@@ -235,8 +235,14 @@ class SmtpSession:
             self.writer = None
 
     def shutdown(self) -> None:
-        """Daemon is stopping: tell the client, drop any unfinished message, close."""
+        """Daemon is stopping: tell the client, drop any unfinished message, close.
+
+        A message already with the committer is not dropped (it will be queued): the
+        session waits for the commit, answers it (250, or the failure), and then ends.
+        """
         self.closing = True
+        if self.committing:
+            return  # do_data answers; the command loop then stops (closing)
         self.abort_message()
         self.reply(f"421 4.3.2 {self.host} Shutting down; closing connection")
         self.conn.close()
