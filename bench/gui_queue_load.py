@@ -1,7 +1,7 @@
 """How fast the queue browser loads a big queue: first rows, full sorted load, memory.
 
 ``.venv/bin/python bench/gui_queue_load.py [--messages 100000] [--queue-dir DIR]
-[--no-ssh] [--runs 3]``
+[--no-ssh] [--runs 3] [--objects]``
 
 Fills a private queue with ``--messages`` jobs through the real ``QueueStore``
 (``tests/control/queuefill.py``; kept in ``--queue-dir`` for the next run when given,
@@ -19,6 +19,9 @@ on loopback (``tests/transport/sshd.py``) -- and measures, per run:
 - resort: sorting the loaded table by sender (a header click);
 - the app's peak resident memory (``ru_maxrss``, after the first run: later runs
   load again into the same process).
+
+The browser asks for ``row_format="array"`` when the server offers it (each line says
+which format came); ``--objects`` makes it ask for object rows, for comparison.
 
 Targets (issue 7): first rows < 0.3 s, full load < 2 s local and < 4 s over SSH,
 < 400 MB.
@@ -42,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from postroom.core.control.client import Transport  # noqa: E402
+from postroom.gui.interpreter import tune_interpreter  # noqa: E402
 from postroom.gui.models.queue_model import Column  # noqa: E402
 from postroom.gui.models.session import Session  # noqa: E402
 from postroom.gui.qt_client import QtRpcClient  # noqa: E402
@@ -68,13 +72,18 @@ def spin(until: Callable[[], bool], limit: float = 300.0) -> None:
         loop.exec()
 
 
-def measure(name: str, opener: Callable[[], Transport], settings: Settings, count: int) -> None:
+def measure(
+    name: str, opener: Callable[[], Transport], settings: Settings, count: int, objects: bool
+) -> None:
     session = Session(name, QtRpcClient(opener, name))
     session.start()
     # settled: server.info and events.subscribe (which counts the queue) answered, so
     # queue.list is not timed while it waits behind them on the server
     spin(lambda: session.info is not None and session.counts is not None)
     screen = QueueScreen(session, settings)
+    if objects:
+        screen.loader.server_info = lambda: None  # as if the server offered no arrays
+    row_format = "array" if screen.loader.arrays_offered() else "object"
     screen.resize(1300, 800)
     screen.show()
     spin(lambda: screen.isVisible())
@@ -101,7 +110,7 @@ def measure(name: str, opener: Callable[[], Transport], settings: Settings, coun
     screen.table.sortByColumn(Column.SENDER, Qt.SortOrder.AscendingOrder)
     resort = time.perf_counter() - t0
     print(
-        f"{name:>6}: first rows {marks['first'] - start:6.3f} s   "
+        f"{name:>6} ({row_format} rows): first rows {marks['first'] - start:6.3f} s   "
         f"full sorted load {marks['full'] - start:6.3f} s   client CPU {cpu:6.3f} s   "
         f"longest stall {stall * 1000:4.0f} ms   resort {resort:6.3f} s   "
         f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:6.0f} MB",
@@ -136,7 +145,9 @@ def main() -> int:
     parser.add_argument("--queue-dir", type=Path, help="keep the filled queue here for reuse")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-ssh", action="store_true")
+    parser.add_argument("--objects", action="store_true", help="ask for object rows")
     args = parser.parse_args()
+    tune_interpreter()  # as the app does
     app = QApplication([])
     with tempfile.TemporaryDirectory(prefix="postroom-gui-bench-") as tmp:
         base = Path(tmp)
@@ -152,9 +163,11 @@ def main() -> int:
         sshd = None if args.no_ssh else SshServer(base / "sshd").start()
         try:
             for _run in range(args.runs):
-                measure("local", local_opener(config), settings, args.messages)
+                opener = local_opener(config)
+                measure("local", opener, settings, args.messages, args.objects)
                 if sshd is not None:
-                    measure("ssh", ssh_opener(sshd, config, base), settings, args.messages)
+                    opener = ssh_opener(sshd, config, base)
+                    measure("ssh", opener, settings, args.messages, args.objects)
         finally:
             if sshd is not None:
                 sshd.stop()

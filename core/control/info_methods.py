@@ -4,6 +4,9 @@ Works even while the configuration is refused (the GUI must still be able to sho
 fix it): ``config_valid`` is then false and ``config_problems`` says why, and the
 queue and daemon fields are ``null``.  ``methods`` lists what this server answers and
 ``not_available`` what it names but cannot do yet, with the reason.
+``queue_list_row_formats`` lists the ``row_format`` values ``queue.list`` accepts
+(``"object"``, the default, and ``"array"``), so a client knows it may ask for the
+denser one.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from .daemon_methods import daemon_state
 from .errors import config_problems
 from .params import Params
 from .protocol import PROTOCOL_VERSION
+from .protocol import QUEUE_ROW_FORMATS as ROW_FORMATS
 from .registry_text import NOT_AVAILABLE_METHODS
 from .rights import rights
 
@@ -41,4 +45,5 @@ def server_info(ctx: Context, params: Params, out: Stream) -> dict[str, Any]:
         "caller": rights(config, ctx.config_path),
         "methods": sorted(ctx.methods),
         "not_available": dict(NOT_AVAILABLE_METHODS),
+        "queue_list_row_formats": list(ROW_FORMATS),
     }

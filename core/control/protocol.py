@@ -34,6 +34,28 @@ CHUNK_ROWS: Final = 500
 
 MAX_ID_LENGTH: Final = 64
 
+QUEUE_ROW_FORMATS: Final = ("object", "array")
+"""How ``queue.list`` can send a row (its ``row_format``), default first."""
+
+QUEUE_ROW_FIELDS: Final = (
+    "queue_id",
+    "queue_name",
+    "arrival_time",
+    "message_size",
+    "sender",
+    "recipients",
+    "status",
+    "attempts",
+    "last_attempt",
+    "next_try",
+    "priority",
+    "quarantine",
+    "locked",
+    "error",
+)
+"""A ``queue.list`` row's keys; an array row holds their values in this order, with
+``recipients`` as ``[address, delay_reason]`` pairs."""
+
 # Error codes.
 BAD_REQUEST: Final = "bad_request"  # not JSON, not an object, no usable id or method
 UNKNOWN_METHOD: Final = "unknown_method"  # no such method

@@ -6,7 +6,15 @@ All three apply restrictmailq first.  ``queue.list`` streams its rows (see
 the control files that changed since it was last brought up to date are read.  When a
 job cannot be served from it, the folder is read: with ``sort="none"`` the first chunk
 leaves as soon as it is read, otherwise once the folder has been read and sorted; a
-large queue is read by several processes (:mod:`.queue_parallel`).  Its result is
+large queue is read by several processes (:mod:`.queue_parallel`).  Every path sends
+its rows in the request's ``row_format``: ``"object"`` (the default; the row as
+:mod:`.queue_scan` describes it) or ``"array"`` (the same 14 values as one JSON array
+in :data:`~postroom.core.queue.listing_rowformat.ARRAY_FIELDS` order -- ``queue_id``,
+``queue_name``, ``arrival_time``, ``message_size``, ``sender``, ``recipients``,
+``status``, ``attempts``, ``last_attempt``, ``next_try``, ``priority``,
+``quarantine``, ``locked``, ``error`` -- with ``recipients`` a list of ``[address,
+delay_reason]`` pairs; about half the bytes).  ``server.info`` lists the formats in
+``queue_list_row_formats``.  Its result is
 ``{"count": rows sent, "matched": rows that passed the filters, "scanned": control
 files read, "queue_directory": ..., "time": the server's clock}``.
 
@@ -29,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..queue.jobs import read_job
+from ..queue.listing_rowformat import shaper
 from ..queue.qfmodel import MACRO_REF, QueueFile
 from .context import Context, Stream
 from .params import Params
@@ -127,23 +136,24 @@ def _send_rows(
 ) -> tuple[int, int]:
     """Filter, sort and page ``rows`` in this process; (matched, sent)."""
     keep = sel.matcher(now)
+    shape = shaper(sel.row_format)
     end = None if sel.limit is None else sel.offset + sel.limit
     if sel.sort != "none":
         found = [r for r in rows if keep is None or keep(r)]
         found.sort(key=SORT_KEYS[sel.sort], reverse=sel.descending)
         page = found[sel.offset : end]
         for start in range(0, len(page), CHUNK_ROWS):
-            out.chunk(page[start : start + CHUNK_ROWS])
+            out.chunk(list(map(shape, page[start : start + CHUNK_ROWS])))
         return len(found), len(page)
     matched = sent = 0
-    batch: list[dict[str, Any]] = []
+    batch: list[Any] = []
     for row in rows:
         if keep is not None and not keep(row):
             continue
         matched += 1
         if matched <= sel.offset or (end is not None and matched > end):
             continue
-        batch.append(row)
+        batch.append(shape(row))
         if len(batch) == CHUNK_ROWS:
             out.chunk(batch)
             sent += len(batch)

@@ -1,16 +1,19 @@
 """``queue.list`` served from the queue's rows index, without reading every control file.
 
 The rows index (:func:`postroom.core.queue.listing_schema.rows_schema`) keeps each job's
-row as compact JSON followed by a comma, grouped by kind and, within a kind, in arrival
-order (ties by queue id).  So the usual requests need no per-row work at all: in
-directory-free order (``sort="none"``: kind by kind) or by arrival within one kind,
-a chunk is ``[`` + a slice of the index + ``]``.  Rows of jobs some process holds
-locked are corrected (``locked``, ``queue_name`` ``active``) as mailq marks its ``*``
-(:mod:`postroom.core.queue.lockscan`).  Filters decode only the rows whose JSON could
-match (an ASCII needle must appear in the raw text); other sort keys decode the rows
-to sort them.  Paging applies last.  :func:`list_rows` returns None when some job
-cannot be served from the index (unreadable, not a file): the caller then reads the
-folder as before -- and when there is no rows index yet (:class:`IndexBuilder`).
+row as compact JSON followed by a comma -- once as an object (text ``rows``), once as an
+array (text ``arrays``, for ``row_format="array"``) -- grouped by kind and, within a
+kind, in arrival order (ties by queue id).  So the usual requests need no per-row work
+at all: in directory-free order (``sort="none"``: kind by kind) or by arrival within
+one kind, a chunk is ``[`` + a slice of the requested format's text + ``]``.  Rows of
+jobs some process holds locked are corrected (``locked``, ``queue_name`` ``active``)
+as mailq marks its ``*`` (:mod:`postroom.core.queue.lockscan`).  Filters decode only
+the object rows whose JSON could match (an ASCII needle must appear in the raw text);
+other sort keys decode the object rows to sort them; either way the rows sent are
+slices of the requested format's text.  Paging applies last.  :func:`list_rows`
+returns None when some job cannot be served from the index (unreadable, not a file):
+the caller then reads the folder as before -- and when there is no rows index yet
+(:class:`IndexBuilder`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 
 from ..queue.listing_index import Listing
 from ..queue.listing_refresh import has_index, open_listing
+from ..queue.listing_rowformat import ARRAY, shaper
 from ..queue.listing_schema import rows_schema
 from ..queue.listing_store import IndexUnusable
 from ..queue.lockscan import locked_inodes, probe_locked
@@ -103,7 +107,10 @@ def _send(
     groups = [listing.groups[p] for p in sel.prefixes if p in listing.groups]
     if any(g.volatile for g in groups):
         return None
-    texts = listing.texts("rows")
+
+    def item(i: int) -> memoryview:  # object row i; its text is loaded (and checked) once
+        return listing.texts("rows").item(i)
+
     scanned = sum(g.end - g.start for g in groups)
     order: Iterable[int]
     if sel.sort == "none" or (sel.sort == "arrival" and len(groups) <= 1):
@@ -113,7 +120,7 @@ def _send(
     elif sel.sort == "arrival":
         keys, names = listing.keys, listing.names
         runs = [[(keys[i], names[i][2:], i) for i in range(g.start, g.end)] for g in groups]
-        order = [item[2] for item in heapq.merge(*runs, reverse=False)]
+        order = [run[2] for run in heapq.merge(*runs, reverse=False)]
         if sel.descending:
             order.reverse()
     else:
@@ -121,16 +128,17 @@ def _send(
     rows: dict[int, dict[str, Any]] = {}
     keep = sel.matcher(now)
     if keep is not None:
-        order = _filtered(order, texts.item, keep, _needles(sel), rows)
+        order = _filtered(order, item, keep, _needles(sel), rows)
     if sel.sort not in ("none", "arrival"):
-        order = _sorted(order, texts.item, sel, rows)
+        order = _sorted(order, item, sel, rows)
     order = list(order)
     matched = len(order)
     end = None if sel.limit is None else sel.offset + sel.limit
     page = order[sel.offset : end]
-    fixed = _locked_rows(listing, queue_dir, page, texts.item, min_queue_age)
+    fixed = _locked_rows(listing, queue_dir, page, item, min_queue_age, sel.row_format)
+    sent = listing.texts("arrays" if sel.row_format == ARRAY else "rows")
     for start in range(0, len(page), CHUNK_ROWS):
-        out.chunk_encoded(_chunk(page[start : start + CHUNK_ROWS], texts.blob, texts.at, fixed))
+        out.chunk_encoded(_chunk(page[start : start + CHUNK_ROWS], sent.blob, sent.at, fixed))
     return len(page), matched, scanned
 
 
@@ -187,8 +195,10 @@ def _locked_rows(
     page: list[int],
     item: Callable[[int], memoryview],
     min_queue_age: float,
+    row_format: str,
 ) -> dict[int, bytes]:
-    """Re-encoded rows (with their comma) of the jobs on ``page`` that are locked now."""
+    """Re-encoded rows (in ``row_format``, with their comma) of the jobs on ``page`` that
+    are locked now; ``item`` gives the object rows."""
     if not page:
         return {}
     inodes = locked_inodes(queue_dir)
@@ -201,13 +211,14 @@ def _locked_rows(
     else:
         candidates = [i for i in wanted if inos[i] in inodes]
     fixed: dict[int, bytes] = {}
+    shape = shaper(row_format)
     dir_fd = os.open(queue_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         for i in candidates:
             if probe_locked(dir_fd, names[i]):
                 row = json.loads(bytes(item(i)[:-1]))
                 complete_row(row, names[i], row["message_size"], True, min_queue_age)
-                fixed[i] = _encode(row).encode("ascii") + b","
+                fixed[i] = _encode(shape(row)).encode("ascii") + b","
     finally:
         os.close(dir_fd)
     return fixed

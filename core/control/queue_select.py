@@ -7,6 +7,9 @@ reason or a damaged file's error); ``queue_id``; and ``min_age`` in seconds sinc
 arrival.  Sort keys: ``arrival`` (oldest first), ``size``, ``sender``, ``priority`` or
 ``none`` (directory order, which lets the first rows stream before the whole folder is
 read); ``descending`` reverses.  The queue id breaks ties, so the order is stable.
+``offset`` and ``limit`` page the result.  ``row_format`` says how each row is sent:
+``"object"`` (the default) or ``"array"`` (:mod:`postroom.core.queue.listing_rowformat`);
+it changes nothing else.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..queue.listing_rowformat import OBJECT
 from .params import Params
+from .protocol import QUEUE_ROW_FORMATS as ROW_FORMATS
 from .queue_scan import KINDS
 
 Row = dict[str, Any]
@@ -64,6 +69,8 @@ class Selection:
     descending: bool = False
     offset: int = 0
     limit: int | None = None
+    row_format: str = OBJECT
+    """How rows are encoded (one of :data:`~postroom.core.queue.listing_rowformat.ROW_FORMATS`)."""
 
     def matcher(self, now: float) -> Callable[[Row], bool] | None:
         """A test for one row, or None when every row passes."""
@@ -122,4 +129,5 @@ def selection(params: Params) -> Selection:
         descending=params.boolean("descending"),
         offset=params.integer("offset", 0, low=0, high=10**9) or 0,
         limit=params.integer("limit", None, low=0, high=10**9),
+        row_format=params.choice("row_format", ROW_FORMATS, OBJECT),
     )

@@ -32,7 +32,7 @@ from .vacation_methods import (
 )
 
 _LIST = ("queues", "sender", "recipient", "domain", "status", "queue_id", "min_age", "sort",
-         "descending", "offset", "limit")  # fmt: skip
+         "descending", "offset", "limit", "row_format")  # fmt: skip
 _EDIT = ("dry_run", "base_sha256", "reload")
 _PREVIEW = ("user", "settings", "sender", "subject")
 

@@ -10,8 +10,9 @@ pass the filters, and writes to stdout, per ``mode``:
 - ``keyed``: one line per row: ``<sort key>\\t<JSON row>``, the key as bytes that sort
   like the row (:data:`~.queue_select.BYTE_KEYS`).
 
-Rows are encoded exactly as :func:`.protocol.encode` would encode them, so the server
-can splice them into its replies without decoding them.
+Rows are encoded exactly as :func:`.protocol.encode` would encode them, in the
+selection's ``row_format`` (object or array), so the server can splice them into its
+replies without decoding them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ..queue.listing_rowformat import shaper
 from .protocol import CHUNK_ROWS
 from .queue_scan import scan
 from .queue_select import BYTE_KEYS, Selection
@@ -35,6 +37,7 @@ def run(stdin: BinaryIO, stdout: BinaryIO) -> int:
     names = [name for name in names if name]
     selection = Selection(**{**settings["selection"], "prefixes": ()})
     keep = selection.matcher(settings["now"])
+    shape = shaper(selection.row_format)
     rows = scan(
         Path(settings["queue_dir"]),
         names,
@@ -47,16 +50,16 @@ def run(stdin: BinaryIO, stdout: BinaryIO) -> int:
         lines: list[bytes] = []
         for row in rows:
             if keep is None or keep(row):
-                lines.append(b"%s\t%s\n" % (key(row), _encode(row).encode("ascii")))
+                lines.append(b"%s\t%s\n" % (key(row), _encode(shape(row)).encode("ascii")))
                 if len(lines) == CHUNK_ROWS:
                     stdout.write(b"".join(lines))
                     lines = []
         stdout.write(b"".join(lines))
     else:
-        batch: list[dict[str, Any]] = []
+        batch: list[Any] = []
         for row in rows:
             if keep is None or keep(row):
-                batch.append(row)
+                batch.append(shape(row))
                 if len(batch) == CHUNK_ROWS:
                     stdout.write(f"{len(batch)} {_encode(batch)}\n".encode("ascii"))
                     batch = []

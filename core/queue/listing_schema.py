@@ -7,10 +7,12 @@ the texts depend on (its *context*: an index made under another context is rebui
 which names it lists, and how ties of ``Entry.key`` are broken.
 
 ``rows`` keeps each job's ``queue.list`` row (:func:`.rowscan.summarize` completed with
-the df size and the next try) as compact JSON followed by a comma, keyed by arrival
-time with ties in queue-id order, so a run of rows is a ready JSON array body.  A
-locked job's row says ``"locked":false`` there; the reader corrects it.  The next try
-depends on ``MinQueueAge``, which is the rows index's context.
+the df size and the next try) twice, as compact JSON followed by a comma: text
+``rows`` the object row, text ``arrays`` the array row (:mod:`.listing_rowformat`),
+keyed by arrival time with ties in queue-id order, so a run of either is a ready JSON
+array body.  A locked job's row says ``"locked":false`` there; the reader corrects it.
+The next try depends on ``MinQueueAge``; it and :data:`ROWS_VERSION` (what the texts
+hold) are the rows index's context, so an index made by an older version is rebuilt.
 """
 
 from __future__ import annotations
@@ -22,10 +24,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .listing_entry import ControlFile, Entry, mailq_entry, read_control, volatile_entry
+from .listing_rowformat import row_array
 from .listing_store import zone_fingerprint
 from .rowscan import complete_row, listable, summarize
 
 _encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+ROWS_VERSION = 2
+"""Bumped when the rows index's texts change (2: the ``arrays`` text was added)."""
+ROWS_TEXTS = ("rows", "arrays")
 
 
 @dataclass(frozen=True)
@@ -55,20 +61,21 @@ def rows_schema(min_queue_age: float) -> Schema:
 
     def entry(control: ControlFile) -> Entry:
         if control.data is None:
-            return volatile_entry(control.name, 1)
+            return volatile_entry(control.name, len(ROWS_TEXTS))
         row = summarize(control.data, control.name)
         complete_row(row, control.name, control.df_size, False, min_queue_age)
         arrival = row["arrival_time"]
         if not -(2**63) <= arrival < 2**63:  # beyond the key column: never cached
-            return volatile_entry(control.name, 1)
+            return volatile_entry(control.name, len(ROWS_TEXTS))
         text = _encode(row).encode("ascii") + b","
-        return Entry(control.name, control.ino, control.df_ino, arrival, True, (text,))
+        array = _encode(row_array(row)).encode("ascii") + b","
+        return Entry(control.name, control.ino, control.df_ino, arrival, True, (text, array))
 
     return Schema(
         "rows",
-        ("rows",),
+        ROWS_TEXTS,
         entry,
-        lambda: f"MinQueueAge={int(min_queue_age)}",
+        lambda: f"rows/{ROWS_VERSION} MinQueueAge={int(min_queue_age)}",
         lists=listable,
         skips_non_files=False,
         ties_by_name=True,

@@ -80,6 +80,9 @@ def parse_qf(data: bytes, path: str = "<qf>") -> QueueFile:
     if b"\0" in data:
         line = data[: data.index(b"\0")].count(b"\n") + 1
         raise QueueFileError(path, line, "NUL byte in queue file")
+    if b"\r" in data:  # lines end with LF alone; the writer never puts a CR in one
+        line = data[: data.index(b"\r")].count(b"\n") + 1
+        raise QueueFileError(path, line, "CR inside a line (queue file lines end with LF alone)")
     raw = data.decode(ENCODING, ERRORS).split("\n")
     if raw[-1] == "":
         raw.pop()
@@ -177,6 +180,8 @@ def _recipient(state: _State, lineno: int, rest: str) -> None:
         flags, colon, address = rest.partition(":")
         if not colon:
             raise state.fail(lineno, "recipient line without ':' after the flags")
+        if flags and not (flags.isascii() and flags.isalpha()):
+            raise state.fail(lineno, f"recipient flags must be letters, not {flags!r}")
     else:
         flags, address = "", rest
     state.recipients.append(

@@ -11,7 +11,8 @@ connection, and nothing passes through the daemon.  The daemon keeps every
 socket open, so connections that reach a lane while its worker is being
 replaced wait for the new one.  On a reload the sockets are kept when
 DaemonPortOptions did not change (lanes are added or closed when the number
-of workers did); otherwise they are rebound (:meth:`SmtpServer.replace`) once
+of workers did); otherwise the listeners that stay where they were keep their
+sockets and the others are opened or closed (:meth:`SmtpServer.replace`), once
 the old workers have let go of them.
 """
 
@@ -112,21 +113,51 @@ class SmtpServer:
         self.listeners.clear()
 
     def replace(self, context: ReceiverContext) -> None:
-        """Reload: listeners are rebound from ``context``; the old ones stay on failure."""
-        old_context = self.context
-        self.close_listeners()
-        self.context = context
+        """Reload with other DaemonPortOptions; nothing changes if a new listener fails.
+
+        A listener at the same family, address and port as before keeps its sockets (its
+        name or modifiers may change): closing and binding them again would race the
+        connections they just served -- sockets in TIME_WAIT that came from
+        ``SO_REUSEPORT`` listeners make the plain probe bind fail.  New listeners are
+        opened, and the ones no longer configured closed.
+        """
+        old = {_where(item.info.port): item for item in self.listeners}
+        listeners: list[Listener] = []
+        opened: list[Listener] = []
+        renewed: list[tuple[Listener, DaemonPort]] = []
+        self.context, previous = context, self.context
         try:
-            self.start()
+            for port in context.config.daemon_ports:
+                kept = old.pop(_where(port), None)
+                if kept is None:
+                    listener = self._open(port)
+                    if listener is not None:
+                        opened.append(listener)
+                        listeners.append(listener)
+                    continue
+                renewed.append((kept, port))
+                listeners.append(kept)
         except ListenerError:
-            self.close_listeners()
-            self.context = old_context
-            self.start()
+            for listener in opened:
+                _close_all(listener.lanes)
+            self.context = previous
             raise
+        for kept, port in renewed:
+            kept.info = ListenerInfo(port, port.daemon_flags, is_loopback(port.addr))
+            for sock in kept.lanes:
+                sock.listen(max(port.listen, 128))
+        for gone in old.values():
+            _close_all(gone.lanes)
+        self.listeners = listeners
+        self.set_lanes(self.lane_count)
 
     def shutdown(self) -> None:
         """Close the listening sockets (the workers have stopped accepting)."""
         self.close_listeners()
+
+
+def _where(port: DaemonPort) -> tuple[str, str | None, int]:
+    return (port.family, port.addr, port.port)
 
 
 def _bound(family: int, host: str, port: int, *, reuse_port: bool) -> socket.socket:

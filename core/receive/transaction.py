@@ -318,6 +318,8 @@ async def do_data(session: SmtpSession, cmd: Command) -> None:
     def sink(data: bytes) -> None:
         if write_error:
             return
+        if session.writer is not writer:
+            return  # dropped: the daemon is shutting down
         try:
             writer.write(data)
         except (QueueWriteError, OSError) as exc:
@@ -340,6 +342,8 @@ async def do_data(session: SmtpSession, cmd: Command) -> None:
         raise CloseSession from None
     finally:
         session.conn.set_deadline(None)
+    if session.writer is not writer:
+        raise CloseSession  # shutdown dropped the message and said 421
     session.tx = None
     if result.reply is not None:
         session.abort_message()

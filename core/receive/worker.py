@@ -1,7 +1,9 @@
 """A session worker process: accepts connections and runs their SMTP sessions.
 
 The daemon forks its workers (:mod:`.workers`); each one starts a fresh event
-loop here, accepts from the daemon's listening sockets (:mod:`.acceptor`) and
+loop here -- uvloop's (libuv, in C): a session's many small reads, replies,
+futures and timers cost much less CPU than on asyncio's own loop -- accepts
+from the daemon's listening sockets (:mod:`.acceptor`) and
 owns each session from the accepted socket to the last reply, with its own
 queue store, group committer (on its loop's thread, :mod:`..queue.loop_commit`)
 and statistics counters (flushed into the shared StatusFile and time series
@@ -24,6 +26,8 @@ import os
 import signal
 import socket
 from pathlib import Path
+
+import uvloop
 
 from ..deliver import etrn_selection
 from ..queue.loop_commit import LoopCommitter
@@ -213,4 +217,5 @@ def run_worker(
     async def main() -> int:
         return await SessionWorker(Channel(sock), context, listeners, counts, slot).run()
 
-    return asyncio.run(main())
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main())

@@ -10,7 +10,8 @@ or an action).
 
 When the server says (``server.info`` ``"queue_list_row_formats"``) that it can send
 rows as arrays, the loader asks for ``row_format="array"``: the same values, less than
-half the bytes to carry and decode (see :data:`~.queue_rows.ARRAY_FIELDS`).
+half the bytes to carry and decode (see :data:`~.queue_rows.ARRAY_FIELDS`).  While a
+load runs, the cyclic garbage collector is paused (:mod:`.collector_pause`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from postroom.gui.qt_client import Request
 from PySide6.QtCore import QObject, Signal
 
+from .collector_pause import CollectorPause
 from .queue_filter import QueueFilter
 from .queue_model import QueueModel
 from .queue_rows import Fields, rows_from_arrays, rows_from_wire
@@ -76,6 +78,7 @@ class QueueLoader(QObject):
         self.fetched_at: float | None = None
         self.received = 0
         self._current: Request | None = None
+        self._collector = CollectorPause()
 
     @property
     def busy(self) -> bool:
@@ -92,6 +95,7 @@ class QueueLoader(QObject):
 
     def load(self, *, merge: bool = False) -> Request:
         self.cancel()
+        self._collector.hold()
         self.model.begin_load(merge=merge)
         params: dict[str, Any] = {**self.filter.server_params(), "sort": "none", "queues": PARTS}
         arrays = self.arrays_offered()
@@ -114,6 +118,7 @@ class QueueLoader(QObject):
         if req is not None:
             req.cancel()
             self.model.abort_load()
+        self._collector.release()
 
     def _on_chunk(self, rows: list[Fields]) -> None:
         self.received += len(rows)
@@ -122,11 +127,13 @@ class QueueLoader(QObject):
 
     def _on_finished(self, summary: Any) -> None:
         self._current = None
+        self._collector.release()
         self.fetched_at = self.clock()
         self.model.end_load()
         self.finished.emit(summary)
 
     def _on_failed(self, error: Any) -> None:
         self._current = None
+        self._collector.release()
         self.model.abort_load()
         self.failed.emit(error)

@@ -24,6 +24,8 @@ import time
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from postroom.core.control.protocol import QUEUE_ROW_FIELDS
+
 FIELDS = (
     "qid",
     "queue_name",
@@ -43,22 +45,7 @@ FIELDS = (
 (QID, QUEUE_NAME, ARRIVAL, SIZE, SENDER, RECIPIENTS, STATUS, ATTEMPTS, LAST_ATTEMPT,
  NEXT_TRY, PRIORITY, HOLD, LOCKED, ERROR) = range(len(FIELDS))  # fmt: skip
 
-WIRE_FIELDS = (
-    "queue_id",
-    "queue_name",
-    "arrival_time",
-    "message_size",
-    "sender",
-    "recipients",
-    "status",
-    "attempts",
-    "last_attempt",
-    "next_try",
-    "priority",
-    "quarantine",
-    "locked",
-    "error",
-)
+WIRE_FIELDS = QUEUE_ROW_FIELDS
 """The ``queue.list`` row keys, in :data:`FIELDS` order."""
 Fields = tuple[Any, ...]
 """One job's fields, in :data:`FIELDS` order."""
@@ -254,11 +241,15 @@ def rows_from_arrays(rows: list[Any]) -> list[Fields]:
     return out
 
 
+_LISTS_ONLY = {list}
+_first = itemgetter(0)
+
+
 def _array_addresses(rcpts: object) -> tuple[str, ...] | None:
-    if type(rcpts) is not list or not all(type(r) is list and r for r in rcpts):
+    if type(rcpts) is not list or not set(map(type, rcpts)) <= _LISTS_ONLY:
         return None
     try:
-        addresses = tuple(r[0] for r in rcpts)
+        addresses = tuple(map(_first, rcpts))
         "".join(addresses)  # TypeError unless they are all text
     except (TypeError, IndexError, KeyError):
         return None

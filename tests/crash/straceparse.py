@@ -9,11 +9,12 @@ The recorder runs the real daemon under::
 descriptor is.  :func:`parse_trace` keeps, in the order the calls *completed*,
 what happened inside ``folder`` (creations, data writes with their offsets,
 ``fsync``/``fdatasync`` of files and of the folder itself, renames, unlinks,
-truncations) plus every datagram or stream write to a TCP socket (to find the
-moment the ``250`` left).  A call split by another thread
-(``<unfinished ...>`` / ``<... resumed>``) is joined; its *start* position is
-kept too, because an ``fsync`` only covers writes that completed before it
-began.  Failed calls (``= -1``) are dropped.
+truncations; a write through an ``O_DSYNC`` descriptor is followed by an
+``fsync`` of its file that begins as the write completes) plus every datagram
+or stream write to a TCP socket (to find the moment the ``250`` left).  A
+call split by another thread (``<unfinished ...>`` / ``<... resumed>``) is
+joined; its *start* position is kept too, because an ``fsync`` only covers
+writes that completed before it began.  Failed calls (``= -1``) are dropped.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Op:
     ``truncate`` (``path``, ``offset`` = new size), ``fsync`` (``path``: a file
     or the folder), ``rename`` (``path`` -> ``target``), ``unlink`` (``path``),
     ``send`` (``data`` written to a TCP socket).  ``seq`` is where the call
-    completed in the log, ``start`` where it began.
+    completed in the log (twice the line number), ``start`` where it began.
     """
 
     kind: str
@@ -65,6 +66,7 @@ class _Fd:
     path: str
     offset: int
     append: bool
+    synchronous: bool = False  # O_DSYNC / O_SYNC: each write is also its fdatasync
 
 
 class _Parser:
@@ -142,7 +144,9 @@ class _Parser:
                 self.sizes[path] = 0
             self.sizes.setdefault(path, 0)
             append = "O_APPEND" in flags
-            self.fds[(0, code)] = _Fd(path, self.sizes[path] if append else 0, append)
+            synchronous = "O_DSYNC" in flags or "O_SYNC" in flags
+            offset = self.sizes[path] if append else 0
+            self.fds[(0, code)] = _Fd(path, offset, append, synchronous)
         elif name in ("write", "pwrite64", "sendto", "sendmsg") and strings:
             fd = self._fd(args)
             if fd is None:
@@ -163,6 +167,8 @@ class _Parser:
             self.fds[(0, number)] = state
             self.ops.append(Op("write", seq, start, path=target, offset=offset, data=data))
             self.sizes[target] = max(self.sizes.get(target, 0), offset + len(data))
+            if state.synchronous:  # durable when the call returns: an fsync just after it
+                self.ops.append(Op("fsync", seq + 1, seq + 1, path=target))
         elif name in ("fsync", "fdatasync"):
             fd = self._fd(args)
             if fd is not None and self.inside(fd[1]):
@@ -191,13 +197,15 @@ class _Parser:
                 self.sizes.pop(path, None)
         elif name == "close":
             fd = self._fd(args)
-            if fd is not None:
-                self.fds.pop((0, fd[0]), None)
+            open_file = self.fds.get((0, fd[0])) if fd is not None else None
+            # Another thread may have reused the number before this close was logged.
+            if fd is not None and open_file is not None and open_file.path == fd[1]:
+                del self.fds[(0, fd[0])]
 
 
 def parse_trace(text: str, folder: Path) -> list[Op]:
     """The operations on ``folder`` (and TCP sends) in completion order."""
     parser = _Parser(folder)
     for number, line in enumerate(text.splitlines()):
-        parser.feed(number, line)
+        parser.feed(2 * number, line)  # odd positions: the syncs implied by O_DSYNC writes
     return parser.ops

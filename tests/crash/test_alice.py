@@ -90,7 +90,9 @@ def _send_concurrently(port: int, messages: list[SentMessage]) -> list[str]:
 
 def record(base: Path, bodies: list[int], seed: int) -> Recording:
     rng = random.Random(seed)
-    setup = MtaSetup(base / "mta")
+    # One session worker: strace prints thread ids, and the parser keeps one descriptor
+    # table -- two worker processes reuse the same numbers for different files.
+    setup = MtaSetup(base / "mta", options={"DaemonProcesses": 1})
     setup.write(listeners={"MTA": ""})
     (setup.queue_dir / ".hoststat").mkdir()
     older = make_message("older", rng, ["bob@example.test"], size=3000)

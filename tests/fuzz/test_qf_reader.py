@@ -92,17 +92,6 @@ def mutated(draw: st.DrawFn) -> bytes:
 control_files = mutated() | st.binary(max_size=300)
 
 
-def known_gap(data: bytes, qf: QueueFile) -> bool:
-    """Files of the two reader/writer mismatches pinned by the xfail tests below.
-
-    Remove this once those tests pass (they are strict: they will say so).
-    """
-    bad_flags = any(
-        r.flags and not (r.flags.isascii() and r.flags.isalpha()) for r in qf.recipients
-    )
-    return b"\r" in data or bad_flags
-
-
 def _check_parse(data: bytes) -> QueueFile | None:
     try:
         qf = parse_qf(data, PATH)
@@ -110,8 +99,6 @@ def _check_parse(data: bytes) -> QueueFile | None:
         assert str(exc).startswith(f"{PATH}: line "), str(exc)
         assert 0 <= exc.line <= data.count(b"\n") + 1, (exc.line, str(exc))
         return None
-    if known_gap(data, qf):
-        return qf
     again = parse_qf(format_qf(qf), PATH)
     assert again == qf
     return qf
@@ -160,21 +147,21 @@ def _rewrite_or_refuse(data: bytes) -> None:
     assert parse_qf(format_qf(qf), PATH) == qf
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: parse_qf accepts a CR inside a line, format_qf refuses it (ValueError), "
-    "so the queue runner cannot rewrite the job after a deferral",
-)
 def test_a_cr_in_a_header_is_refused_or_rewritable() -> None:
-    """Found by this fuzzer.  End to end: every queue run re-delivers the job's delivered
-    recipients, queues a new DSN and logs ``delivery failed: ValueError(...)``."""
-    _rewrite_or_refuse(GOAWAY.replace(b"H??Subject: test", b"H??Subject: bare\rCR test"))
+    """Found by this fuzzer.  It was read but could not be written back: every queue run
+    re-delivered the job's delivered recipients, queued a new DSN and logged
+    ``delivery failed: ValueError(...)``.  Now the reader refuses it, naming the line."""
+    data = GOAWAY.replace(b"H??Subject: test", b"H??Subject: bare\rCR test")
+    _rewrite_or_refuse(data)
+    line = data[: data.index(b"\r")].count(b"\n") + 1
+    with pytest.raises(QueueFileError, match=f"line {line}: CR inside a line"):
+        parse_qf(data, PATH)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: parse_qf accepts R-line flags that are not letters, format_qf refuses them",
-)
 def test_recipient_flags_that_are_not_letters_are_refused_or_rewritable() -> None:
     """Found by this fuzzer (``R\x01PFD:<root>``, ``RPFD\x96/:<alice>``)."""
-    _rewrite_or_refuse(GOAWAY.replace(b"\nRPFD:", b"\nRP-D:", 1))
+    data = GOAWAY.replace(b"\nRPFD:", b"\nRP-D:", 1)
+    _rewrite_or_refuse(data)
+    line = data[: data.index(b"\nRP-D:")].count(b"\n") + 2
+    with pytest.raises(QueueFileError, match=f"line {line}: recipient flags must be letters"):
+        parse_qf(data, PATH)

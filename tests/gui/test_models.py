@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+from pathlib import Path
 from typing import Any
 
+from postroom.core.control.queue_rows import has_rows_index
 from postroom.gui.models.connections import ConnectionListModel, local_entry, server_entry
 from postroom.gui.models.queue_loader import QueueLoader, row_converter
 from postroom.gui.models.queue_model import Column, QueueModel
@@ -240,6 +243,52 @@ def test_the_loader_asks_for_arrays_only_when_the_server_offers_them(qtbot: QtBo
     assert loader.arrays_offered()
     offered["queue_list_row_formats"] = "array"  # not a list: not understood
     assert not loader.arrays_offered()
+
+
+def test_a_real_server_sends_arrays_from_the_folder_and_the_index(
+    qtbot: QtBot, session: Session, queue_dir: Path, built: BuiltQueue
+) -> None:
+    qtbot.waitUntil(lambda: session.info is not None, timeout=WAIT)
+    asked: list[dict[str, Any]] = []
+
+    def recorded(method: str, params: dict[str, Any] | None = None, **kw: Any) -> Any:
+        asked.append({"method": method, **(params or {})})
+        return session.request(method, params, **kw)
+
+    def loaded(**kw: Any) -> list[QueueRow]:
+        model = QueueModel()
+        summary = load(qtbot, QueueLoader(recorded, model, **kw))
+        assert summary["count"] == len(built.all)
+        return sorted(model.rows(), key=lambda r: r.qid)
+
+    assert not has_rows_index(queue_dir, 0)
+    from_folder = loaded(server_info=lambda: session.info)  # the session's first listing
+    qtbot.waitUntil(lambda: has_rows_index(queue_dir, 0), timeout=WAIT)  # built after it
+    from_index = loaded(server_info=lambda: session.info)
+    objects = loaded()  # no server.info: the loader asks for objects
+    assert [a.get("row_format") for a in asked] == ["array", "array", None]
+    assert from_folder == from_index == objects
+    assert sorted(r.qid for r in objects) == sorted(built.all)
+    assert {r.queue_name for r in objects} >= {"hold", "deferred"}
+
+
+def test_the_collector_is_paused_while_loads_stream_and_resumes_after(
+    qtbot: QtBot, session: Session, built: BuiltQueue
+) -> None:
+    assert gc.isenabled()
+    first = QueueLoader(session.request, QueueModel())
+    second = QueueLoader(session.request, QueueModel())
+    during: list[bool] = []
+    first.progress.connect(lambda _count: during.append(gc.isenabled()))
+    assert load(qtbot, first)["count"] == len(built.all)
+    assert during and not any(during)
+    assert gc.isenabled()
+    with qtbot.waitSignal(second.finished, timeout=WAIT):
+        second.load()
+        first.load()
+        first.cancel()  # one load ends; the other still streams
+        assert not gc.isenabled()
+    assert gc.isenabled()
 
 
 def test_sorting_on_every_column_orders_by_its_key_and_keeps_persistent_rows(

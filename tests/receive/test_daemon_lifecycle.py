@@ -53,6 +53,40 @@ def test_sighup_with_valid_config_applies_it(start_mta: Callable[..., RunningMta
     assert "EXPN" not in ehlo(mta.port())
 
 
+def test_reload_after_sessions_keeps_unchanged_listeners_and_opens_new_ones(
+    mta_setup: MtaSetup,
+) -> None:
+    """Regression: sessions had left sockets in TIME_WAIT, and rebinding the unchanged
+    listener on reload failed with 'Address already in use'."""
+    mta_setup.write(listeners={"MTA": ""})
+    with RunningMta(mta_setup) as mta:
+        for _ in range(4):
+            w = Wire(mta.port())
+            w.greeting()
+            assert w.cmd("QUIT").startswith("221")
+        assert "ETRN" in ehlo(mta.port())
+        mta_setup.write(listeners={"MTA": "M=E", "Extra": ""})
+        mta.send_signal(signal.SIGHUP)
+        log = wait_for_log(mta_setup.log_file, "configuration reloaded")
+        assert "reload refused" not in log
+        assert "ETRN" not in ehlo(mta.port())  # same sockets, the new modifiers
+        assert "ETRN" in ehlo(mta.port("Extra"))
+        mta_setup.write(listeners={"MTA": ""})
+        mta.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while log.count("configuration reloaded") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            log = mta_setup.log_file.read_text()
+        assert log.count("configuration reloaded") == 2, log
+        try:
+            Wire(mta.port("Extra")).greeting()
+        except OSError:
+            pass
+        else:
+            raise AssertionError("the listener taken out of the configuration still answers")
+        assert "ETRN" in ehlo(mta.port())
+
+
 def test_idle_client_gets_421_after_command_timeout(
     start_mta: Callable[..., RunningMta],
 ) -> None:
