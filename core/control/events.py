@@ -9,8 +9,9 @@ of a second, so after a count the next poll waits at least :data:`COUNT_SHARE` t
 as long as the count took (on a busy big queue the events come a little less often
 instead of the count taking a CPU away from a listing).
 The request loop keeps answering meanwhile: events are whole lines written between
-other lines.  ``stats.tick`` sends the time series' current minute (counters and
-gauges) whenever it changes, so live graphs move without polling ``stats.series``.
+other lines.  ``stats.tick`` sends the time series' previous and current minute
+(counters and gauges; one event each, the current one last) whenever either
+changes, so live graphs move without polling ``stats.series``.
 Subscribing again replaces the watcher (new interval).
 """
 
@@ -20,7 +21,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,14 @@ class QueueWatcher:
             self._thread.join(timeout=5)
 
 
+def _at(values: Sequence[Any], index: int, missing: Any) -> Any:
+    return values[index] if index < len(values) else missing
+
+
+def _gauge(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
 class StatsTicker:
     """Reads the current minute of the time series and emits ``stats.tick`` on change."""
 
@@ -97,33 +106,41 @@ class StatsTicker:
         self.interval = interval
         self.emit = emit
         self._stop = threading.Event()
-        self._last: dict[str, Any] | None = None
+        self._last: list[dict[str, Any]] | None = None
         self._thread = threading.Thread(target=self._run, name="stats-ticker", daemon=True)
         self._thread.start()
 
-    def sample(self) -> dict[str, Any]:
+    def sample(self) -> list[dict[str, Any]]:
+        """The previous and the current minute, oldest first.
+
+        The previous one too: a session worker flushes its counters once a second, so
+        a message received in the last second of a minute lands in it after the minute
+        has ended -- a tick of the current minute alone would never show it.
+        """
         now = time.time()
         with TimeSeries(self.series) as ring:
-            data = ring.read(now - 60, now, resolution="minute", now=now)
-        counters = {name: values[-1] if values else 0 for name, values in data.counters.items()}
-        gauges = {
-            name: None if not values or values[-1] is None or math.isnan(values[-1]) else values[-1]
-            for name, values in data.gauges.items()
-        }
-        minute = data.timestamps[-1] if data.timestamps else int(now // 60 * 60)
-        return {"minute": minute, "counters": counters, "gauges": gauges}
+            data = ring.read(now - 120, now, resolution="minute", now=now)
+        if not data.timestamps:
+            return [{"minute": int(now // 60 * 60), "counters": {}, "gauges": {}}]
+        ticks = []
+        for i in range(max(0, len(data.timestamps) - 2), len(data.timestamps)):
+            counters = {name: _at(values, i, 0) for name, values in data.counters.items()}
+            gauges = {name: _gauge(_at(values, i, None)) for name, values in data.gauges.items()}
+            ticks.append({"minute": data.timestamps[i], "counters": counters, "gauges": gauges})
+        return ticks
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                data = self.sample()
+                ticks = self.sample()
             except (OSError, StatsError):
                 continue
-            if data == self._last:
+            if ticks == self._last:
                 continue
-            self._last = data
+            self._last = ticks
             try:
-                self.emit("stats.tick", {**data, "time": time.time()})
+                for tick in ticks:  # the current minute last: it is the one a screen shows
+                    self.emit("stats.tick", {**tick, "time": time.time()})
             except OSError:
                 return
 

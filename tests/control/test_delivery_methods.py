@@ -130,3 +130,35 @@ def test_vacation_settings_round_trip(tmp_path: Path) -> None:
     assert saved["settings"]["enabled"] is True
     assert got["settings"]["message"] == "Back Monday."
     assert users == {"users": ["alice"]}
+
+
+def test_a_count_flushed_after_its_minute_ended_still_reaches_the_ticks(tmp_path: Path) -> None:
+    """Regression (a flaky Dashboard test): a session worker flushes its counters once a
+    second, so a message received in a minute's last second was written after the
+    ticker had moved on to the next minute, and no tick ever carried it."""
+    import queue as queue_mod
+    import time
+    from typing import Any
+
+    from postroom.core.control.events import StatsTicker
+    from postroom.core.stats.timeseries import TimeSeries
+
+    series = tmp_path / "timeseries"
+    now = time.time()
+    current, previous = int(now // 60 * 60), int(now // 60 * 60) - 60
+    with TimeSeries(series) as ring:
+        ring.add({"received": 1}, now=now)
+    ticks: queue_mod.Queue[dict[str, Any]] = queue_mod.Queue()
+    ticker = StatsTicker(series, 0.05, lambda _name, data: ticks.put(data))
+    try:
+        while (tick := ticks.get(timeout=20))["minute"] != current:
+            pass
+        with TimeSeries(series) as ring:  # the late flush, into the minute before
+            ring.add({"received": 1}, now=previous + 59)
+        while (tick := ticks.get(timeout=20))["minute"] != previous or not tick["counters"].get(
+            "received"
+        ):
+            pass
+        assert tick["counters"]["received"] == 1
+    finally:
+        ticker.close()
