@@ -73,16 +73,20 @@ class _State:
         return QueueFileError(self.path, line, reason)
 
 
+_BAD_BYTES = (
+    (b"\0", "NUL byte in queue file"),
+    (b"\r", "CR inside a line (queue file lines end with LF alone)"),  # the writer never puts one
+)
+
+
 def parse_qf(data: bytes, path: str = "<qf>") -> QueueFile:
     """Parse control-file bytes; raises :class:`QueueFileError` (path, line, reason)."""
     if not data:
         raise QueueFileError(path, 0, "empty queue file")
-    if b"\0" in data:
-        line = data[: data.index(b"\0")].count(b"\n") + 1
-        raise QueueFileError(path, line, "NUL byte in queue file")
-    if b"\r" in data:  # lines end with LF alone; the writer never puts a CR in one
-        line = data[: data.index(b"\r")].count(b"\n") + 1
-        raise QueueFileError(path, line, "CR inside a line (queue file lines end with LF alone)")
+    for byte, reason in _BAD_BYTES:
+        if byte in data:
+            line = data[: data.index(byte)].count(b"\n") + 1
+            raise QueueFileError(path, line, reason)
     raw = data.decode(ENCODING, ERRORS).split("\n")
     if raw[-1] == "":
         raw.pop()

@@ -63,10 +63,8 @@ class SmtpServer:
         try:
             probe = _bound(family, host, port.port, reuse_port=False)
             listener.address = probe.getsockname()[:2]
-            bound_port = listener.address[1]
             probe.close()
-            while len(listener.lanes) < self.lane_count:
-                listener.lanes.append(self._lane(listener, port, bound_port))
+            _fit_lanes(listener, self.lane_count)
         except OSError as exc:
             _close_all(listener.lanes)
             if "O" in port.modifiers:
@@ -79,22 +77,11 @@ class SmtpServer:
         self.context.log.log(9, f"daemon {port.name} listening on {host} port {port.port}")
         return listener
 
-    def _lane(self, listener: Listener, port: DaemonPort, bound_port: int) -> socket.socket:
-        sock = _bound(listener.family, listener.host, bound_port, reuse_port=True)
-        sock.listen(max(port.listen, 128))
-        sock.setblocking(False)
-        return sock
-
     def set_lanes(self, lanes: int) -> None:
         """Reload with the same listeners: open or close lanes for a new number of workers."""
         self.lane_count = lanes
         for listener in self.listeners:
-            assert listener.address is not None
-            while len(listener.lanes) < lanes:
-                port = listener.info.port
-                listener.lanes.append(self._lane(listener, port, listener.address[1]))
-            _close_all(listener.lanes[lanes:])
-            del listener.lanes[lanes:]
+            _fit_lanes(listener, lanes)
 
     def sockets(self, lane: int) -> list[tuple[socket.socket, ListenerInfo]]:
         """The sockets worker ``lane`` accepts from, with what a session needs to know."""
@@ -145,7 +132,7 @@ class SmtpServer:
         for kept, port in renewed:
             kept.info = ListenerInfo(port, port.daemon_flags, is_loopback(port.addr))
             for sock in kept.lanes:
-                sock.listen(max(port.listen, 128))
+                sock.listen(_backlog(port))
         for gone in old.values():
             _close_all(gone.lanes)
         self.listeners = listeners
@@ -154,6 +141,23 @@ class SmtpServer:
     def shutdown(self) -> None:
         """Close the listening sockets (the workers have stopped accepting)."""
         self.close_listeners()
+
+
+def _fit_lanes(listener: Listener, count: int) -> None:
+    """Open or close ``SO_REUSEPORT`` sockets on the listener's bound port until it has
+    ``count``."""
+    assert listener.address is not None
+    while len(listener.lanes) < count:
+        sock = _bound(listener.family, listener.host, listener.address[1], reuse_port=True)
+        listener.lanes.append(sock)
+        sock.listen(_backlog(listener.info.port))
+        sock.setblocking(False)
+    _close_all(listener.lanes[count:])
+    del listener.lanes[count:]
+
+
+def _backlog(port: DaemonPort) -> int:
+    return max(port.listen, 128)
 
 
 def _where(port: DaemonPort) -> tuple[str, str | None, int]:
