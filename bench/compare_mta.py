@@ -14,12 +14,20 @@ messages of 4 KB (one per connection, its default) at 1, 10 and 50 sessions to:
 Each server starts fresh with an empty queue for each session count and is
 stopped by pid afterwards; all queues are under one work folder (``--work-dir``,
 the system's temporary folder by default), whose file creation and sync rates
-are measured and printed first. For each server it prints messages/s and the
-server's CPU seconds per message (its whole process tree, from /proc), checks
-that every message is in its queue, and then Postroom's ratio to each peer.
-``--repeat`` runs the whole comparison several times: on a shared machine the
-ratio within a round is what counts. ``uptime``'s load is printed before each
-round.
+are measured and printed first.  The queues are removed only at the end of the
+whole run, and the disk is synced between two servers: ext4 without a journal
+(this project's machine) skips, when it allocates an inode, every inode freed in
+the last minute (six while its inode-table block is dirty), checking each, so
+deleting one server's 5,000-10,000 queue files just before the next server ran
+made that server's file creations several times slower (see docs/benchmarks.md);
+for the same reason a run starts only a minute after the previous one removed
+its queues.
+For each server it prints messages/s and the server's CPU seconds per message
+(its whole process tree, from /proc), checks that every message is in its
+queue, and then Postroom's ratio to each peer.
+``--repeat`` runs the whole comparison several times, each round starting with
+the next server: on a shared machine the ratio within a round is what counts.
+``uptime``'s load is printed before each round.
 
     .venv/bin/python bench/compare_mta.py [--messages 5000] [--sessions 1,10,50]
         [--servers postroom,postfix,sendmail,sink] [--repeat 1] [--work-dir DIR]
@@ -54,6 +62,8 @@ from bench.proctree import tree_cpu_seconds
 from tests.support.mta import free_port
 
 SOURCE_TIMEOUT = 600.0
+FREED_INODE_SECONDS = 70.0  # ext4 without a journal skips inodes freed in the last 60 s
+CLEANED_STAMP = ".postroom-compare-cleaned"  # in --work-dir: when the last run removed its queues
 
 
 class LostMail(Exception):
@@ -84,9 +94,17 @@ def send(port: int, sessions: int, messages: int, size: int) -> float:
     return elapsed
 
 
+def unused_folder(base: Path, stem: str) -> Path:
+    """``base/stem-N`` for the first N not yet used (earlier rounds' queues are kept)."""
+    number = 1
+    while (base / f"{stem}-{number}").exists():
+        number += 1
+    return base / f"{stem}-{number}"
+
+
 def measure(name: str, sessions: int, opts: argparse.Namespace, base: Path) -> Measurement:
     label = LABELS[name]
-    work = base / f"{name}-{sessions}"
+    work = unused_folder(base, f"{name}-{sessions}")
     port = free_port()
     server = make_server(name, work, port, opts.postroom_options)
     try:
@@ -106,28 +124,44 @@ def measure(name: str, sessions: int, opts: argparse.Namespace, base: Path) -> M
             )
     finally:
         server.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        os.sync()  # what this server left unwritten is not written during the next one's run
     return Measurement(name, sessions, opts.messages / elapsed, cpu / opts.messages)
 
 
 def disk_probe(folder: Path, count: int = 200) -> str:
     """File creations per second and 4 KB write+fdatasync per second in ``folder``."""
-    probe = Path(tempfile.mkdtemp(prefix="probe-", dir=folder))
-    try:
-        start = time.monotonic()
-        for n in range(count):
-            os.close(os.open(probe / f"c{n}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        creates = count / (time.monotonic() - start)
-        fd = os.open(probe / "sync", os.O_WRONLY | os.O_CREAT, 0o600)
-        start = time.monotonic()
-        for _ in range(count // 4):
-            os.write(fd, b"x" * 4096)
-            os.fdatasync(fd)
-        syncs = (count // 4) / (time.monotonic() - start)
-        os.close(fd)
-    finally:
-        shutil.rmtree(probe, ignore_errors=True)
+    probe = Path(tempfile.mkdtemp(prefix="probe-", dir=folder))  # removed with the run's folder
+    start = time.monotonic()
+    for n in range(count):
+        os.close(os.open(probe / f"c{n}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    creates = count / (time.monotonic() - start)
+    fd = os.open(probe / "sync", os.O_WRONLY | os.O_CREAT, 0o600)
+    start = time.monotonic()
+    for _ in range(count // 4):
+        os.write(fd, b"x" * 4096)
+        os.fdatasync(fd)
+    syncs = (count // 4) / (time.monotonic() - start)
+    os.close(fd)
     return f"{creates:.0f} file creations/s, {syncs:.0f} 4 KB write+fdatasync/s"
+
+
+def wait_for_freed_inodes(work_dir: Path, emit: Callable[[str], None]) -> None:
+    """Wait until the queues the previous run removed no longer slow file creation."""
+    try:
+        cleaned = (work_dir / CLEANED_STAMP).stat().st_mtime
+    except FileNotFoundError:
+        return
+    left = cleaned + FREED_INODE_SECONDS - time.time()
+    if left > 0:
+        emit(f"-- waiting {left:.0f} s: the last run removed its queues less than a minute ago")
+        time.sleep(left)
+
+
+def remove_queues(base: Path, work_dir: Path) -> None:
+    """Remove the run's folder, sync, and note when (for the next run's wait)."""
+    shutil.rmtree(base, ignore_errors=True)
+    os.sync()
+    (work_dir / CLEANED_STAMP).touch()
 
 
 def uptime() -> str:
@@ -139,14 +173,18 @@ def uptime() -> str:
 
 
 def one_round(
-    opts: argparse.Namespace, base: Path, emit: Callable[[str], None]
+    opts: argparse.Namespace, base: Path, emit: Callable[[str], None], number: int = 0
 ) -> list[Measurement]:
+    """Every server at every session count; round ``number`` starts with the
+    ``number``-th server, so no server always runs first or right after another."""
+    shift = number % len(opts.server_names)
+    order = opts.server_names[shift:] + opts.server_names[:shift]
     emit(f"-- {uptime()}")
     emit(f"-- disk ({base}): {disk_probe(base)}")
     emit(f"{'sessions':>8}  {'server':<10} {'msg/s':>8} {'CPU ms/msg':>11}")
     results = []
     for sessions in opts.session_counts:
-        for name in opts.server_names:
+        for name in order:
             got = measure(name, sessions, opts, base)
             results.append(got)
             cpu = got.cpu_per_msg * 1e3
@@ -226,13 +264,14 @@ def main(argv: list[str] | None = None) -> int:
     emit(f"compare_mta: {now:%Y-%m-%d %H:%M %Z}; nproc {os.cpu_count()}; {versions()}")
     emit(f"{opts.messages} messages of {opts.size} B a run, smtp-source, sessions {opts.sessions}")
     opts.work_dir.mkdir(parents=True, exist_ok=True)
+    wait_for_freed_inodes(opts.work_dir, emit)
     base = Path(tempfile.mkdtemp(prefix="postroom-compare-", dir=opts.work_dir))
     os.chmod(base, 0o755)  # Postfix's and Sendmail's users must reach their folders
     rounds: list[list[Measurement]] = []
     try:
         for number in range(opts.repeat):
             emit(f"round {number + 1} of {opts.repeat}")
-            rounds.append(one_round(opts, base, emit))
+            rounds.append(one_round(opts, base, emit, number))
     except PeerSetupError as exc:
         print(f"compare_mta: a server could not be set up: {exc}", file=sys.stderr)
         print("compare_mta: fix the cause above, or leave it out with --servers", file=sys.stderr)
@@ -241,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"compare_mta: FAILED: {exc}", file=sys.stderr)
         return 1
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        remove_queues(base, opts.work_dir)
     for line in summary(rounds, opts):
         emit(line)
     emit(f"compare_mta: done in {time.monotonic() - started:.0f} s")

@@ -1,7 +1,8 @@
 """Group commit: the messages that finish DATA together share one directory fsync.
 
 :func:`commit_batch` is the durability step for a batch of messages: it
-stages each (df and tf written), fdatasyncs their files, renames them into
+stages each (df and tf written), starts the write-back of all their files
+(:mod:`.writeback`) and then fdatasyncs each, renames them into
 place, does ONE directory fsync for the batch, and releases them
 (:func:`finish_durable`, the one place every committer passes once messages
 are durable).  Its steps are separate functions so a committer can run the
@@ -42,6 +43,7 @@ from .durable import DirectorySync
 from .errors import QueueError, write_error
 from .qfmodel import QueueFile
 from .syncpool import fdatasync_quietly
+from .writeback import start_writeback
 from .writer import MessageWriter
 
 
@@ -84,8 +86,7 @@ def commit_batch(
 ) -> list[PendingCommit]:
     """Make every message of ``batch`` durable; returns those that are (the rest have ``error``)."""
     staged = stage_all(batch)
-    for item in staged:
-        sync_files(item)
+    sync_staged(staged)
     return directory_synced(publish_all(staged), directory, fsync=fsync)
 
 
@@ -103,6 +104,22 @@ def stage_all(batch: Sequence[Commit]) -> list[Commit]:
             continue
         staged.append(item)
     return staged
+
+
+def sync_staged(items: Sequence[PendingCommit]) -> None:
+    """fdatasync the files of staged messages, all their write-backs started first."""
+    for item in items:
+        if item.error is None:
+            start_writeback_of(item)
+    for item in items:
+        if item.error is None:
+            sync_files(item)
+
+
+def start_writeback_of(item: PendingCommit) -> None:
+    """Start the disk writes of a staged message's files (see :mod:`.writeback`)."""
+    for fd, _path in item.writer.sync_fds():
+        start_writeback(fd)
 
 
 def sync_files(item: PendingCommit) -> None:

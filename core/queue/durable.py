@@ -18,14 +18,9 @@ from pathlib import Path
 FILE_MODE = 0o600
 
 
-def create_exclusive(path: Path | str, *, dsync: bool = False) -> int:
-    """Create ``path`` for writing; ``FileExistsError`` if it exists.
-
-    ``dsync``: every write returns only once its data (and the file size) is on disk,
-    as if each were followed by an fdatasync -- for a file written in one go.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-    return os.open(path, flags | os.O_DSYNC if dsync else flags, FILE_MODE)
+def create_exclusive(path: Path | str) -> int:
+    """Create ``path`` for writing; ``FileExistsError`` if it exists."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
 
 
 def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:

@@ -1,27 +1,33 @@
-"""Group commit for an asyncio loop: it writes, helper threads wait on the disk.
+"""Group commit for an asyncio loop: the loop writes, one helper thread waits on the disk.
 
 :class:`LoopCommitter` is what an SMTP session worker uses.  A session that
 has received a message calls :meth:`~LoopCommitter.submit_async` and awaits
 the future; the loop goes on serving the other sessions while the disk works:
 
 1. at the next turn of the loop, every message submitted until then forms
-   one batch; its qf texts are formatted on the loop's thread (pure Python);
-2. the batch is dealt out to a few helper threads
-   (:class:`.syncpool.SyncThreads`, at most :data:`SPLIT` per batch): each
-   creates and writes the df and tf of its share of the messages and
-   fdatasyncs them -- file creation and syncs, the slow part on a shared
-   disk, wait there together, for several batches at once;
-3. the helper that finishes the batch's last share renames each message's tf
-   to its qf and does one directory fsync for the batch; the messages are then
-   durable (:func:`.commit.finish_durable`);
-4. it hands the batch back to the loop, which resolves the futures.
+   one batch; on the loop's thread each message's qf is formatted, its df
+   and tf are created and written, and their write-back is started
+   (:mod:`.writeback`) -- quick system calls, made where the interpreter
+   lock already is;
+2. the batch goes to the committer's one helper thread, which fdatasyncs
+   each file, renames each tf to its qf and fsyncs the directory once; the
+   messages are then durable (:func:`.commit.finish_durable`);
+3. the helper hands the batch back to the loop, which resolves the futures
+   and at once stages and sends the next batch: everything submitted
+   meanwhile.
 
-Only system calls are on other threads; a helper does almost no Python
-between them, so the interpreter lock is hardly contended, and each batch
-costs a handful of thread hand-overs however many messages it holds (waking
-a thread is not free).  Reports come back through one list and wake the loop
-at most once per burst.  :meth:`~LoopCommitter.close` (on the loop's thread)
-waits for everything in flight and settles it before returning.
+At most one batch is on the disk at a time, so a batch grows with the load
+(the messages that finish DATA while one syncs go together in the next) and
+costs one directory fsync and two thread hand-overs however many messages it
+holds.  The loop creates files only while no batch is being synced (creating
+one while the helper's fdatasync writes the directory waits for that write).
+The helper makes a few system calls per message and almost no Python, so it
+seldom waits for the interpreter lock the loop holds.  (A pool of
+helpers that each created, wrote and synced a share of every batch made the
+lock change hands at each of their system calls: about 35 context switches
+per message, and a third fewer messages per second; see docs/benchmarks.md.)
+:meth:`~LoopCommitter.close` (on the loop's thread) waits for the batch on the
+disk, commits what is still pending, and refuses more.
 """
 
 from __future__ import annotations
@@ -40,49 +46,37 @@ from .commit import (
     publish_all,
     settle,
     spool_settings,
+    start_writeback_of,
     sync_files,
 )
 from .durable import DirectorySync
 from .errors import QueueError
-from .qfformat import format_qf
 from .qfmodel import QueueFile
-from .syncpool import SYNC_THREADS, SyncThreads
+from .syncpool import SyncThreads
 from .writer import MessageWriter
-
-SPLIT = 4  # helper threads that share one batch's file syncs
 
 
 @dataclass(eq=False)
 class _LoopCommit(PendingCommit):
     waiter: asyncio.Future[None] | None = None
-    text: bytes = b""  # the formatted qf
-
-
-@dataclass(eq=False)
-class _Batch:
-    items: list[_LoopCommit]
-    shares_left: int = 0  # under the committer's lock
 
 
 class LoopCommitter:
-    """Commits messages of one queue directory, pipelined, for one event loop."""
+    """Commits messages of one queue directory in batches, for one event loop."""
 
-    def __init__(
-        self, spool: Path | Spool, *, fsync: bool | None = None, sync_threads: int = SYNC_THREADS
-    ) -> None:
+    def __init__(self, spool: Path | Spool, *, fsync: bool | None = None) -> None:
         self.queue_dir, self._fsync = spool_settings(spool, fsync)
         self.batches = 0  # batches made durable (one directory fsync each)
         self.committed = 0
         self._pending: list[_LoopCommit] = []
         self._scheduled = False
         self._closed = False
+        self._on_disk: list[_LoopCommit] | None = None  # the batch the helper has
         self._directory = DirectorySync(self.queue_dir)
-        self._threads = SyncThreads(sync_threads)
+        self._helper = SyncThreads(1)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._cond = threading.Condition()
-        self._done: list[_Batch] = []  # batches back from the helpers, under _cond
-        self._woken = False
-        self._in_flight = 0  # batches handed to the helpers and not yet back
+        self._returned: list[_LoopCommit] | None = None  # back from the helper, under _cond
 
     def submit_async(self, writer: MessageWriter, qf: QueueFile) -> asyncio.Future[None]:
         """Queue ``writer``'s commit; await the future (None once the message is durable)."""
@@ -93,77 +87,60 @@ class LoopCommitter:
         self._loop = loop
         waiter: asyncio.Future[None] = loop.create_future()
         self._pending.append(_LoopCommit(writer, qf, waiter=waiter))
-        if not self._scheduled:
+        if not self._scheduled and self._on_disk is None:
             self._scheduled = True
             loop.call_soon(self.flush)
         return waiter
 
     # -- on the loop's thread ------------------------------------------------
     def flush(self) -> None:
-        """Stage what was submitted and hand the batch to the helpers."""
+        """Stage what is pending and hand it to the helper, unless a batch is on the disk."""
         self._scheduled = False
-        batch, self._pending = self._pending, []
-        live: list[_LoopCommit] = []
-        for item in batch:
+        if self._on_disk is not None or not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        batch: list[_LoopCommit] = []
+        for item in pending:
             if item.waiter is not None and item.waiter.cancelled():
                 item.writer.abort()
-            else:
-                live.append(item)
-        formatted: list[_LoopCommit] = []
-        for item in live:
+                continue
             try:
-                item.text = format_qf(item.qf)
-            except ValueError as exc:
-                item.writer.abort()
+                item.writer.stage(item.qf)
+            except Exception as exc:  # the writer has cleaned up
                 settle(item.waiter, exc)
                 continue
-            formatted.append(item)
-        if not formatted:
+            start_writeback_of(item)
+            batch.append(item)
+        if not batch:
             return
-        work = _Batch(formatted, shares_left=min(SPLIT, len(formatted)))
-        self._directory.open()  # before the helpers share it
-        self._in_flight += 1
-        for share in range(work.shares_left):
-            self._threads.submit(functools.partial(self._write_share, work, share))
+        self._directory.open()  # before the helper uses it
+        self._on_disk = batch
+        self._helper.submit(functools.partial(self._sync_batch, batch))
 
     def _drain(self) -> None:
-        """Resolve the futures of the batches the helpers have finished."""
+        """Resolve the futures of the batch back from the helper; send the next one."""
         with self._cond:
-            done, self._done = self._done, []
-            self._woken = False
-        for work in done:
-            self._in_flight -= 1
-            for item in work.items:
-                settle(item.waiter, item.error)
+            batch, self._returned = self._returned, None
+        if batch is None:
+            return
+        self._on_disk = None
+        for item in batch:
+            settle(item.waiter, item.error)
+        self.flush()
 
-    # -- on a helper thread --------------------------------------------------
-    def _write_share(self, work: _Batch, share: int) -> None:
-        """Create, write and sync the files of every ``SPLIT``-th message of the batch."""
-        for item in work.items[share :: min(SPLIT, len(work.items))]:
-            try:
-                item.writer.stage_text(item.text)
-            except Exception as exc:  # the writer has cleaned up
-                item.error = exc
-                continue
+    # -- on the helper thread ------------------------------------------------
+    def _sync_batch(self, batch: list[_LoopCommit]) -> None:
+        """fdatasync every file of the batch, rename each tf, one directory fsync, report."""
+        for item in batch:
             sync_files(item)
-        with self._cond:
-            work.shares_left -= 1
-            last = work.shares_left == 0
-        if last:
-            self._finish(work)
-
-    def _finish(self, work: _Batch) -> None:
-        """The batch's files are synced: rename, one directory fsync, and report."""
-        synced = [item for item in work.items if item.error is None]
+        synced = [item for item in batch if item.error is None]
         durable = directory_synced(publish_all(synced), self._directory, fsync=self._fsync)
         with self._cond:
             self.committed += len(durable)
             self.batches += 1
-            self._done.append(work)
-            wake = not self._woken
-            self._woken = True
+            self._returned = batch
             self._cond.notify_all()
-        if wake and not self._closed and self._loop is not None:
+        if not self._closed and self._loop is not None:
             try:
                 self._loop.call_soon_threadsafe(self._drain)
             except RuntimeError:  # the loop is closed; close() settles what is left
@@ -171,16 +148,16 @@ class LoopCommitter:
 
     # -- closing -------------------------------------------------------------
     def close(self) -> None:
-        """Commit what is pending, wait for everything in flight, settle it, refuse more."""
+        """Commit what is pending, wait for the batch on the disk, settle all, refuse more."""
         self._closed = True
-        if self._pending:
-            self.flush()
         while True:
-            self._drain()
-            if not self._in_flight:
-                break
+            if self._on_disk is None:
+                self.flush()  # what is pending, if anything
+                if self._on_disk is None:
+                    break
             with self._cond:
-                while not self._done:
+                while self._returned is None:
                     self._cond.wait()
-        self._threads.close()
+            self._drain()
+        self._helper.close()
         self._directory.close()

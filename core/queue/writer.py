@@ -13,10 +13,10 @@ control file of that id already exists.  The caller appends the body with
 
 ``commit`` is the durability point: write the df (claiming it if buffered);
 write ``tf<id>`` (created ``O_EXCL`` and flock'ed); fdatasync both -- their
-data and size (a file written in one go at commit is opened ``O_DSYNC``
-instead, so its one write is its fdatasync: one system call fewer); the names
-are made durable by the directory fsync; rename the tf to ``qf<id>``; fsync
-the directory. Only after it returns may the receiver answer 250. The df stays
+data and size (the committers first start the write-back of every file of a
+batch, :mod:`.writeback`, so the fdatasyncs find the writes under way); the
+names are made durable by the directory fsync; rename the tf to ``qf<id>``;
+fsync the directory. Only after it returns may the receiver answer 250. The df stays
 locked until the qf is in place, so a start-up sweep never mistakes a message
 being committed for debris. Any failure removes df, tf and (if already renamed
 but not yet synced) qf, and raises a ``QueueWriteError`` subclass; nothing
@@ -52,22 +52,19 @@ _CONTROL_PREFIXES = ("qf", "hf", "Qf", "tf")
 _LATE_PREFIXES = ("hf", "Qf")  # tf and qf are checked again when they are made
 
 
-def claim_df(
-    queue_dir: Path | str, qid: str, *, late: bool = False, dsync: bool = False
-) -> int | None:
+def claim_df(queue_dir: Path | str, qid: str, *, late: bool = False) -> int | None:
     """Create and lock ``df<qid>``; None when the id is taken (any of its files exists).
 
     ``late``: the claim happens while
     committing, where creating the tf (``O_EXCL``) and publishing (which never
     replaces a qf) check those two names anyway, so only hf and Qf are looked
-    for here.  ``dsync``: created with synchronous writes (see
-    :func:`.durable.create_exclusive`).  Raises ``OSError`` for anything else (the
-    caller maps it with ``write_error``).
+    for here.  Raises ``OSError`` for anything else (the caller maps it with
+    ``write_error``).
     """
     base = os.path.join(queue_dir, "")
     df_path = base + "df" + qid
     try:
-        fd = create_exclusive(df_path, dsync=dsync)
+        fd = create_exclusive(df_path)
     except FileExistsError:
         return None
     prefixes = _LATE_PREFIXES if late else _CONTROL_PREFIXES
@@ -90,7 +87,6 @@ class MessageWriter:
         self._df_fd: int | None = df_fd
         self._buffer: bytearray | None = bytearray() if df_fd is None else None
         self._tf_fd: int | None = None
-        self._df_synchronous = False  # the df's one write was synchronous (O_DSYNC)
         self._state = _OPEN
         base = os.path.join(queue_dir, "")  # plain strings: no Path built per system call
         self._df, self._tf, self._qf = (base + kind + qid for kind in ("df", "tf", "qf"))
@@ -134,32 +130,25 @@ class MessageWriter:
             self.abort()
             raise error from exc
 
-    def _spill(self, *, final: bool = False) -> None:
-        """A buffered writer: claim the df now and write what is buffered.  Aborts on failure.
-
-        ``final`` (at commit: the whole body in one write): with SuperSafe the df is
-        created with synchronous writes, so that write is its fdatasync.  An empty
-        body writes nothing, so its df is fdatasynced as usual (that makes its name
-        durable before the qf's).
-        """
+    def _spill(self) -> None:
+        """A buffered writer: claim the df now and write what is buffered.  Aborts on failure."""
         if self._buffer is None:
             return
         try:
-            self._write_buffered_df(dsync=final and self._fsync and len(self._buffer) > 0)
+            self._write_buffered_df()
         except QueueWriteError:
             self.abort()
             raise
 
-    def _write_buffered_df(self, *, dsync: bool) -> None:
+    def _write_buffered_df(self) -> None:
         """Claim the df and write the buffered body; raises the mapped error, no clean-up."""
         assert self._buffer is not None
         action = "creating"
         try:
-            fd = claim_df(self.queue_dir, self.qid, late=True, dsync=dsync)
+            fd = claim_df(self.queue_dir, self.qid, late=True)
             if fd is None:
                 raise FileExistsError(errno.EEXIST, "queue id already in use")
             self._df_fd = fd
-            self._df_synchronous = dsync
             action = "writing"
             write_all(fd, self._buffer)
         except OSError as exc:
@@ -167,11 +156,10 @@ class MessageWriter:
         self._buffer = None
 
     def _write_tf(self, data: bytes) -> None:
-        """Create, lock and write ``tf<id>`` -- with SuperSafe a synchronous write, so it
-        needs no fdatasync; raises the mapped error, no clean-up."""
+        """Create, lock and write ``tf<id>``; raises the mapped error, no clean-up."""
         action = "creating"
         try:
-            self._tf_fd = create_exclusive(self._tf, dsync=self._fsync)
+            self._tf_fd = create_exclusive(self._tf)
             if not try_lock(self._tf_fd):
                 raise BlockingIOError(errno.EWOULDBLOCK, "temporary control file is locked")
             action = "writing"
@@ -215,7 +203,7 @@ class MessageWriter:
     def stage_text(self, data: bytes) -> None:
         """:meth:`stage` with the qf already formatted (:func:`.qfformat.format_qf`)."""
         self._check(_OPEN)
-        self._spill(final=True)
+        self._spill()
         try:
             self._write_tf(data)
         except QueueWriteError:
@@ -224,15 +212,12 @@ class MessageWriter:
         self._state = _STAGED
 
     def sync_fds(self) -> list[tuple[int, str]]:
-        """Phase 1b: the descriptors still to fdatasync and their paths.
-
-        None without SuperSafe; with it the tf was written synchronously, and so was
-        the df when its body went in one write at commit.
-        """
+        """Phase 1b: the descriptors to fdatasync (df and tf) and their paths; none
+        without SuperSafe."""
         self._check(_STAGED)
-        if not self._fsync or self._df_fd is None or self._df_synchronous:
+        if not self._fsync or self._df_fd is None or self._tf_fd is None:
             return []
-        return [(self._df_fd, self._df)]
+        return [(self._df_fd, self._df), (self._tf_fd, self._tf)]
 
     def sync_failed(self, exc: OSError, path: str | Path) -> None:
         """A sync of one of :meth:`sync_fds` failed: abort and raise the mapped error."""

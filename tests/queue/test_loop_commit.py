@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from postroom.core.queue import QueueError, QueueIOError, QueueStore, parse_qf
+from postroom.core.queue import commit as commit_module
 from postroom.core.queue.loop_commit import LoopCommitter
 from postroom.core.queue.syncpool import SyncThreads, fdatasync_quietly
 from postroom.core.queue.writer import SPILL_SIZE
@@ -139,6 +140,50 @@ def test_close_commits_what_is_pending_and_then_refuses(tmp_path: Path) -> None:
 
     asyncio.run(scenario())
     assert len([n for n in names(tmp_path) if n.startswith("qf")]) == 1
+
+
+def test_messages_submitted_while_a_batch_syncs_go_together_in_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = QueueStore(tmp_path)
+    committer = LoopCommitter(store)
+    syncing = threading.Event()
+    release = threading.Event()
+    real_fdatasync = commit_module.fdatasync_quietly
+
+    def held_fdatasync(fd: int) -> OSError | None:
+        syncing.set()
+        release.wait(10)
+        return real_fdatasync(fd)
+
+    monkeypatch.setattr(commit_module, "fdatasync_quietly", held_fdatasync)
+
+    async def scenario() -> tuple[str, list[str]]:
+        first = store.new_message(buffered=True)
+        first.write(b"first\n")
+        first_done = committer.submit_async(first, message_qf(first.qid, 45))
+        await asyncio.sleep(0)  # the loop turn that hands the first batch over
+        assert syncing.wait(10)
+        later = [store.new_message(buffered=True) for _ in range(5)]
+        futures = []
+        for writer in later:
+            writer.write(b"later\n")
+            futures.append(committer.submit_async(writer, message_qf(writer.qid, 45)))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        # no file of theirs is created while the directory is being synced
+        assert names(tmp_path) == {"df" + first.qid, "tf" + first.qid}
+        release.set()
+        await asyncio.gather(first_done, *futures)
+        return first.qid, [w.qid for w in later]
+
+    try:
+        first_qid, later_qids = asyncio.run(scenario())
+    finally:
+        release.set()
+        committer.close()
+    assert (committer.batches, committer.committed) == (2, 6)
+    assert names(tmp_path) == {p + q for q in [first_qid, *later_qids] for p in ("qf", "df")}
 
 
 def test_sync_threads_run_jobs_in_parallel_up_to_the_limit() -> None:
