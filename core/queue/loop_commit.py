@@ -50,7 +50,7 @@ from .commit import (
     sync_files,
 )
 from .durable import DirectorySync
-from .errors import QueueError
+from .errors import QueueError, write_error
 from .qfmodel import QueueFile
 from .syncpool import SyncThreads
 from .writer import MessageWriter
@@ -113,7 +113,14 @@ class LoopCommitter:
             batch.append(item)
         if not batch:
             return
-        self._directory.open()  # before the helper uses it
+        try:
+            self._directory.open()  # before the helper uses it
+        except OSError as exc:
+            error = write_error(exc, str(self.queue_dir), "opening directory")
+            for item in batch:
+                item.writer.abort()
+                settle(item.waiter, error)
+            return
         self._on_disk = batch
         self._helper.submit(functools.partial(self._sync_batch, batch))
 
@@ -131,10 +138,17 @@ class LoopCommitter:
     # -- on the helper thread ------------------------------------------------
     def _sync_batch(self, batch: list[_LoopCommit]) -> None:
         """fdatasync every file of the batch, rename each tf, one directory fsync, report."""
-        for item in batch:
-            sync_files(item)
-        synced = [item for item in batch if item.error is None]
-        durable = directory_synced(publish_all(synced), self._directory, fsync=self._fsync)
+        try:
+            for item in batch:
+                sync_files(item)
+            synced = [item for item in batch if item.error is None]
+            durable = directory_synced(publish_all(synced), self._directory, fsync=self._fsync)
+        except Exception as exc:  # a bug fails the batch; its sessions must not wait forever
+            durable = [item for item in batch if item.writer.state == "done"]
+            for item in batch:
+                if item.writer.state != "done":
+                    item.writer.abort()
+                    item.error = exc
         with self._cond:
             self.committed += len(durable)
             self.batches += 1

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from postroom.core.queue import QueueError, QueueIOError, QueueStore, parse_qf
 from postroom.core.queue import commit as commit_module
+from postroom.core.queue import loop_commit as loop_commit_module
 from postroom.core.queue.loop_commit import LoopCommitter
 from postroom.core.queue.syncpool import SyncThreads, fdatasync_quietly
 from postroom.core.queue.writer import SPILL_SIZE
@@ -184,6 +185,31 @@ def test_messages_submitted_while_a_batch_syncs_go_together_in_the_next(
         committer.close()
     assert (committer.batches, committer.committed) == (2, 6)
     assert names(tmp_path) == {p + q for q in [first_qid, *later_qids] for p in ("qf", "df")}
+
+
+def test_a_failure_inside_the_helper_fails_the_batch_instead_of_hanging_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = QueueStore(tmp_path)
+    committer = LoopCommitter(store)
+
+    def broken_publish(items: object) -> list[object]:
+        raise RuntimeError("a bug while publishing")
+
+    monkeypatch.setattr(loop_commit_module, "publish_all", broken_publish)
+
+    async def scenario() -> list[BaseException | None]:
+        writers = [store.new_message(buffered=True) for _ in range(3)]
+        for writer in writers:
+            writer.write(b"body\n")
+        futures = [committer.submit_async(w, message_qf(w.qid, 45)) for w in writers]
+        return list(await asyncio.gather(*futures, return_exceptions=True))
+
+    results = asyncio.run(scenario())
+    committer.close()
+    assert [type(r) for r in results] == [RuntimeError] * 3
+    assert names(tmp_path) == set()  # every file removed, nothing left half-committed
+    assert committer.committed == 0
 
 
 def test_sync_threads_run_jobs_in_parallel_up_to_the_limit() -> None:
