@@ -39,10 +39,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, TypeVar
 
-from .durable import DirectorySync
+from .durable import DirectorySync, fdatasync_quietly
 from .errors import QueueError, write_error
 from .qfmodel import QueueFile
-from .syncpool import fdatasync_quietly
 from .writeback import start_writeback
 from .writer import MessageWriter
 

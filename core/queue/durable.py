@@ -2,7 +2,8 @@
 
 ``create_exclusive`` makes a new spool file with ``O_CREAT|O_EXCL`` (mode
 0600) so an existing file is never overwritten; ``write_all`` loops over
-short writes; ``fsync_dir`` makes renames and new names in a directory
+short writes; ``fdatasync_quietly`` returns a sync's error instead of raising it;
+``fsync_dir`` makes renames and new names in a directory
 durable, and :class:`DirectorySync` does the same with one descriptor kept
 open for many batches.  These raise plain
 ``OSError``; callers turn it into a ``QueueWriteError`` with
@@ -29,6 +30,15 @@ def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+def fdatasync_quietly(fd: int) -> OSError | None:
+    """fdatasync ``fd``; the error instead of raising it."""
+    try:
+        os.fdatasync(fd)
+    except OSError as exc:
+        return exc
+    return None
 
 
 def fsync_dir(directory: Path) -> None:

@@ -33,8 +33,8 @@ disk, commits what is still pending, and refuses more.
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +52,6 @@ from .commit import (
 from .durable import DirectorySync
 from .errors import QueueError, write_error
 from .qfmodel import QueueFile
-from .syncpool import SyncThreads
 from .writer import MessageWriter
 
 
@@ -73,7 +72,7 @@ class LoopCommitter:
         self._closed = False
         self._on_disk: list[_LoopCommit] | None = None  # the batch the helper has
         self._directory = DirectorySync(self.queue_dir)
-        self._helper = SyncThreads(1)
+        self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="queue-sync")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._cond = threading.Condition()
         self._returned: list[_LoopCommit] | None = None  # back from the helper, under _cond
@@ -122,7 +121,7 @@ class LoopCommitter:
                 settle(item.waiter, error)
             return
         self._on_disk = batch
-        self._helper.submit(functools.partial(self._sync_batch, batch))
+        self._helper.submit(self._sync_batch, batch)
 
     def _drain(self) -> None:
         """Resolve the futures of the batch back from the helper; send the next one."""
@@ -173,5 +172,5 @@ class LoopCommitter:
                 while self._returned is None:
                     self._cond.wait()
             self._drain()
-        self._helper.close()
+        self._helper.shutdown(wait=True)
         self._directory.close()

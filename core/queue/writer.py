@@ -198,11 +198,6 @@ class MessageWriter:
         except ValueError:
             self.abort()
             raise
-        self.stage_text(data)
-
-    def stage_text(self, data: bytes) -> None:
-        """:meth:`stage` with the qf already formatted (:func:`.qfformat.format_qf`)."""
-        self._check(_OPEN)
         self._spill()
         try:
             self._write_tf(data)

@@ -1,4 +1,4 @@
-"""LoopCommitter, SyncPool and buffered writers: the receiver's write path."""
+"""LoopCommitter and buffered writers: the receiver's write path."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from postroom.core.queue import QueueError, QueueIOError, QueueStore, parse_qf
 from postroom.core.queue import commit as commit_module
 from postroom.core.queue import loop_commit as loop_commit_module
+from postroom.core.queue.durable import fdatasync_quietly
 from postroom.core.queue.loop_commit import LoopCommitter
-from postroom.core.queue.syncpool import SyncThreads, fdatasync_quietly
 from postroom.core.queue.writer import SPILL_SIZE
 
 from .helpers import message_qf, names
@@ -81,6 +81,8 @@ def test_commits_of_one_loop_turn_form_one_batch(tmp_path: Path) -> None:
     qids = asyncio.run(_submit_in_one_turn(committer, store, 12))
     committer.close()
     assert (committer.batches, committer.committed) == (1, 12)  # one directory fsync
+    helpers = [t for t in threading.enumerate() if t.name.startswith("queue-sync")]
+    assert not [t for t in helpers if t.is_alive()]  # close() stopped the helper thread
     assert names(tmp_path) == {p + q for q in qids for p in ("qf", "df")}
     for qid in qids:
         assert parse_qf((tmp_path / f"qf{qid}").read_bytes()).priority > 0
@@ -210,33 +212,6 @@ def test_a_failure_inside_the_helper_fails_the_batch_instead_of_hanging_it(
     assert [type(r) for r in results] == [RuntimeError] * 3
     assert names(tmp_path) == set()  # every file removed, nothing left half-committed
     assert committer.committed == 0
-
-
-def test_sync_threads_run_jobs_in_parallel_up_to_the_limit() -> None:
-    threads = SyncThreads(3)
-    release = threading.Event()
-    started = threading.Semaphore(0)
-    done: list[int] = []
-
-    def job(n: int) -> None:
-        started.release()
-        release.wait(10)
-        done.append(n)
-
-    try:
-        for n in range(5):
-            threads.submit(lambda n=n: job(n))
-        for _ in range(3):
-            assert started.acquire(timeout=10)  # three run at once
-        assert not started.acquire(timeout=0.2)  # the fourth waits for a thread
-        helpers = [t for t in threading.enumerate() if t.name == "queue-sync"]
-        assert len(helpers) == 3
-        release.set()
-    finally:
-        release.set()
-        threads.close()
-    assert sorted(done) == [0, 1, 2, 3, 4]
-    assert not [t for t in threading.enumerate() if t.name == "queue-sync" and t.is_alive()]
 
 
 def test_fdatasync_quietly_returns_the_error(tmp_path: Path) -> None:
