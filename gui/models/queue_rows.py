@@ -1,6 +1,6 @@
 """Queue rows as the browser keeps them: compact tuples, built in bulk, formatted on demand.
 
-The browser keeps each job as a plain tuple of its fields in :data:`FIELDS` order
+The browser keeps each job as a plain tuple of its fields in ``queue.list`` row order
 (:data:`Fields`): 100,000 of them stay small, compare and hash as values, sort with C
 key functions (``operator.itemgetter``), and -- being exact tuples of atoms -- drop out
 of the cyclic garbage collector's sight after their first collection, so a full
@@ -26,30 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from postroom.core.control.protocol import QUEUE_ROW_FIELDS
 
-FIELDS = (
-    "qid",
-    "queue_name",
-    "arrival",
-    "size",
-    "sender",
-    "recipients",
-    "status",
-    "attempts",
-    "last_attempt",
-    "next_try",
-    "priority",
-    "hold",
-    "locked",
-    "error",
-)
 (QID, QUEUE_NAME, ARRIVAL, SIZE, SENDER, RECIPIENTS, STATUS, ATTEMPTS, LAST_ATTEMPT,
- NEXT_TRY, PRIORITY, HOLD, LOCKED, ERROR) = range(len(FIELDS))  # fmt: skip
-
-WIRE_FIELDS = QUEUE_ROW_FIELDS
-"""The ``queue.list`` row keys, in :data:`FIELDS` order."""
+ NEXT_TRY, PRIORITY, HOLD, LOCKED, ERROR) = range(len(QUEUE_ROW_FIELDS))  # fmt: skip
+"""Positions in a job's tuple: the ``queue.list`` row keys (:data:`QUEUE_ROW_FIELDS`),
+in their order."""
 Fields = tuple[Any, ...]
-"""One job's fields, in :data:`FIELDS` order."""
-ARRAY_FIELDS = WIRE_FIELDS
+"""One job's fields, in :data:`QUEUE_ROW_FIELDS` order."""
+ARRAY_FIELDS = QUEUE_ROW_FIELDS
 """The opt-in denser encoding, for a server that lists ``"array"`` in ``server.info``'s
 ``queue_list_row_formats`` and gets ``row_format="array"`` in ``queue.list``'s params:
 each row is a JSON array of these 14 values in this order, the same values as the
@@ -154,7 +137,7 @@ def status_text(fields: Fields) -> str:
     return str(fields[ERROR] or fields[STATUS])
 
 
-_wire = itemgetter(*WIRE_FIELDS)
+_wire = itemgetter(*QUEUE_ROW_FIELDS)
 _address = itemgetter("address")
 
 
