@@ -1,8 +1,12 @@
 """Accepting connections in a session worker: the limits, the refusals, the new sessions.
 
 Every worker watches the daemon's listening sockets (inherited when it was
-forked), and the one that is free takes the next connection -- a worker
-busy writing a batch to disk simply does not look.  Before a session starts,
+forked) on its event loop, and the one whose loop comes round first takes
+the next connection: a worker busy with its sessions looks later, an idle
+one at once.  The kernel wakes every idle worker for a new connection; all
+but one find nothing to accept, a cheap turn of an otherwise idle loop.  A
+wake-up takes at most :data:`ACCEPT_BURST` connections, so a burst of them
+is shared out rather than taken by the first worker to look.  Before a session starts,
 MaxDaemonChildren and MaxConnectionsPerHost are checked against the sessions
 of all workers (:mod:`.limits`), with the same ``421`` replies Sendmail
 gives; an admitted connection is counted there until its session ends.

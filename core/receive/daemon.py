@@ -75,9 +75,9 @@ class Daemon:
         context.etrn = self.etrn
         count = default_count(self.config.daemon_processes)
         self.server = SmtpServer(context)
-        self.server.start(count)
+        self.server.start()
         self.pool = WorkerPool(log=self.log, on_etrn=self.etrn)
-        self.pool.spawn(context, self.server.sockets, count)
+        self.pool.spawn(context, self.server.sockets(), count)
         try:
             await self.pool.wait_ready(WORKER_START_TIMEOUT)
         except Exception:
@@ -202,22 +202,16 @@ class Daemon:
             # The old workers must close their copies before the ports can be bound again.
             self.pool.retire()
             await self.pool.released(RELEASE_TIMEOUT)
-            self.server.lane_count = count
             try:
                 self.server.replace(context)
             except ListenerError as exc:
                 self.log.log(1, f"reload refused, old configuration stays in force: {exc}")
-                self.pool.spawn(self.server.context, self.server.sockets, count)
+                self.pool.spawn(self.server.context, self.server.sockets(), count)
                 return
         else:
-            try:
-                self.server.set_lanes(count)
-            except OSError as exc:
-                self.log.log(1, f"reload refused, old configuration stays in force: {exc}")
-                return
             self.server.context = context
         self.runner = self._make_runner(context)
-        self.pool.spawn(context, self.server.sockets, count)
+        self.pool.spawn(context, self.server.sockets(), count)
         self.config = new
         self.log.level = new.log_level
         self.log.log(9, f"configuration reloaded from {new.path} ({self._listening()})")

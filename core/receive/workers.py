@@ -5,9 +5,9 @@ in several worker processes (``DaemonProcesses``, by default one per CPU)
 while it keeps reloads, queue runs, statistics of its own and state dumps.
 :class:`WorkerPool` forks the workers after the configuration is loaded and
 the listeners are bound, so a worker starts in milliseconds with everything
-imported; worker ``n`` inherits the listening sockets of lane ``n``
-(:mod:`.server`) and accepts from them itself (:mod:`.acceptor`) -- no
-connection passes through the daemon, and a replacement gets the same lane.  Each
+imported; every worker inherits the listening sockets (:mod:`.server`) and
+accepts from them itself (:mod:`.acceptor`) -- no connection passes through
+the daemon, and a worker that dies is replaced at its place in the generation.  Each
 worker gets a slot in the shared session counts (:mod:`.limits`) for the
 connection limits; the slot is cleared when the worker has exited.  The
 pool forwards the workers' ETRN requests and collects their session lines
@@ -58,7 +58,6 @@ YOUNG = 2.0  # a worker dying younger than this is replaced only after YOUNG sec
 REAP_POLL = 0.05
 
 Listeners = list[tuple[socket.socket, ListenerInfo]]
-LaneSockets = Callable[[int], Listeners]
 
 
 class WorkerError(Exception):
@@ -77,7 +76,7 @@ class Worker:
     pid: int
     channel: Channel
     generation: int
-    lane: int
+    index: int  # its place in the generation; a replacement takes the same
     slot: int
     started: float
     ready: bool = False
@@ -105,23 +104,23 @@ class WorkerPool:
         self.counts = SessionCounts()
         self._on_etrn = on_etrn
         self._context: ReceiverContext | None = None
-        self._sockets: LaneSockets = lambda lane: []
+        self._listeners: Listeners = []
         self._count = 0
         self._next_dump = 0
         self._dumps: dict[str, _Dump] = {}
         self._changed = asyncio.Event()
 
     # -- starting and retiring ----------------------------------------------
-    def spawn(self, context: ReceiverContext, sockets: LaneSockets, count: int) -> None:
-        """Start a new generation of ``count`` workers, worker ``n`` on ``sockets(n)``.
+    def spawn(self, context: ReceiverContext, listeners: Listeners, count: int) -> None:
+        """Start a new generation of ``count`` workers accepting from ``listeners``.
 
         The current generation retires.
         """
         self.retire()
         self.generation += 1
-        self._context, self._sockets, self._count = context, sockets, count
-        for lane in range(count):
-            self._fork(lane)
+        self._context, self._listeners, self._count = context, listeners, count
+        for index in range(count):
+            self._fork(index)
 
     def retire(self) -> None:
         """The current workers stop accepting and leave when their sessions end."""
@@ -144,9 +143,8 @@ class WorkerPool:
             except TimeoutError:
                 return
 
-    def _fork(self, lane: int) -> None:
+    def _fork(self, index: int) -> None:
         assert self._context is not None
-        listeners = self._sockets(lane)
         parent, child = channel_pair()
         slot = self.counts.take_slot()
         sys.stdout.flush()
@@ -158,7 +156,7 @@ class WorkerPool:
                 parent.close()
                 for other in self.workers:
                     other.channel.close()
-                status = run_worker(child, self._context, listeners, self.counts, slot)
+                status = run_worker(child, self._context, self._listeners, self.counts, slot)
             except BaseException as exc:
                 try:
                     self.log.log(1, f"session worker {os.getpid()} failed: {exc!r}")
@@ -166,7 +164,7 @@ class WorkerPool:
                     os._exit(status)
             os._exit(status)
         child.close()
-        worker = Worker(pid, Channel(parent), self.generation, lane, slot, time.monotonic())
+        worker = Worker(pid, Channel(parent), self.generation, index, slot, time.monotonic())
         self.workers.append(worker)
         asyncio.get_running_loop().add_reader(worker.channel.fileno(), self._receive, worker)
 
@@ -256,14 +254,14 @@ class WorkerPool:
             1, f"session worker {worker.pid} exited unexpectedly ({how}); starting another"
         )
         delay = YOUNG if time.monotonic() - worker.started < YOUNG else RESPAWN_DELAY
-        asyncio.get_running_loop().call_later(delay, self._respawn, worker.generation, worker.lane)
+        asyncio.get_running_loop().call_later(delay, self._respawn, worker.generation, worker.index)
 
-    def _respawn(self, generation: int, lane: int) -> None:
+    def _respawn(self, generation: int, index: int) -> None:
         if self.stopping or generation != self.generation:
             return
-        lanes = {w.lane for w in self.workers if w.generation == generation and not w.gone}
-        if lane not in lanes and lane < self._count:
-            self._fork(lane)
+        taken = {w.index for w in self.workers if w.generation == generation and not w.gone}
+        if index not in taken and index < self._count:
+            self._fork(index)
 
     def _send(self, worker: Worker, kind: bytes, text: str = "") -> bool:
         if worker.gone:

@@ -200,6 +200,26 @@ def test_a_worker_that_dies_is_replaced(start_mta: Callable[..., RunningMta]) ->
         assert ehlo(mta.port()).startswith("250-")
 
 
+def test_a_stopped_worker_leaves_every_new_connection_to_the_others(
+    start_mta: Callable[..., RunningMta],
+) -> None:
+    """The workers share one listening socket: none of them owns a share of the
+    connections (with a socket per worker, about half of these would wait for the
+    stopped one)."""
+    mta = start_mta(DaemonProcesses=2)
+    stopped, running = worker_pids(mta)
+    os.kill(stopped, signal.SIGSTOP)
+    try:
+        for _ in range(8):
+            wire = Wire(mta.port(), timeout=5)
+            assert wire.greeting().startswith("220 ")
+            assert wire.cmd("QUIT").startswith("221")
+    finally:
+        os.kill(stopped, signal.SIGCONT)
+    assert ehlo(mta.port()).startswith("250-")
+    assert alive(stopped) and alive(running)
+
+
 def test_queue_runs_happen_in_the_daemon_only(start_mta: Callable[..., RunningMta]) -> None:
     mta = start_mta("-q1s", DaemonProcesses=3)
     assert mta.proc is not None
