@@ -7,14 +7,14 @@ name and the reason (an ``O`` listener is skipped instead).  Every session
 worker inherits every socket and accepts from it (:mod:`.acceptor`): the
 worker whose loop comes round first takes the next connection, so new
 sessions go to the worker with time to spare.  (One ``SO_REUSEPORT`` socket
-per worker let the kernel's hash choose instead; it put 2 and 8 sessions on
-two workers as often as 5 and 5, and the lighter one idled -- see
-docs/benchmarks.md.)  Nothing passes through the daemon, and the daemon keeps
-every socket open, so connections that arrive while the workers are being
-replaced wait in the backlog for the next worker.  On a reload the sockets
-of listeners that stay at the same family, address and port are kept; the
-others are opened or closed (:meth:`SmtpServer.replace`), once the old
-workers have let go of them.
+per worker let the kernel's hash choose instead: in one sampled run the two
+workers' shares differed by 3 connections or more most of the time, and the
+lighter one idled -- see docs/benchmarks.md.)  Nothing passes through the
+daemon, and the daemon keeps every socket open, so connections that arrive
+while the workers are being replaced wait in the backlog for the next worker.
+On a reload the sockets of listeners that stay at the same family, address
+and port are kept; the others are opened or closed
+(:meth:`SmtpServer.replace`), once the old workers have let go of them.
 """
 
 from __future__ import annotations
