@@ -7,7 +7,7 @@ while it keeps reloads, queue runs, statistics of its own and state dumps.
 the listeners are bound, so a worker starts in milliseconds with everything
 imported; every worker inherits the listening sockets (:mod:`.server`) and
 accepts from them itself (:mod:`.acceptor`) -- no connection passes through
-the daemon, and a worker that dies is replaced at its place in the generation.  Each
+the daemon, and a worker that dies is replaced while its generation is short of one.  Each
 worker gets a slot in the shared session counts (:mod:`.limits`) for the
 connection limits; the slot is cleared when the worker has exited.  The
 pool forwards the workers' ETRN requests and collects their session lines
@@ -76,7 +76,6 @@ class Worker:
     pid: int
     channel: Channel
     generation: int
-    index: int  # its place in the generation; a replacement takes the same
     slot: int
     started: float
     ready: bool = False
@@ -119,8 +118,8 @@ class WorkerPool:
         self.retire()
         self.generation += 1
         self._context, self._listeners, self._count = context, listeners, count
-        for index in range(count):
-            self._fork(index)
+        for _ in range(count):
+            self._fork()
 
     def retire(self) -> None:
         """The current workers stop accepting and leave when their sessions end."""
@@ -143,7 +142,7 @@ class WorkerPool:
             except TimeoutError:
                 return
 
-    def _fork(self, index: int) -> None:
+    def _fork(self) -> None:
         assert self._context is not None
         parent, child = channel_pair()
         slot = self.counts.take_slot()
@@ -164,7 +163,7 @@ class WorkerPool:
                     os._exit(status)
             os._exit(status)
         child.close()
-        worker = Worker(pid, Channel(parent), self.generation, index, slot, time.monotonic())
+        worker = Worker(pid, Channel(parent), self.generation, slot, time.monotonic())
         self.workers.append(worker)
         asyncio.get_running_loop().add_reader(worker.channel.fileno(), self._receive, worker)
 
@@ -254,14 +253,14 @@ class WorkerPool:
             1, f"session worker {worker.pid} exited unexpectedly ({how}); starting another"
         )
         delay = YOUNG if time.monotonic() - worker.started < YOUNG else RESPAWN_DELAY
-        asyncio.get_running_loop().call_later(delay, self._respawn, worker.generation, worker.index)
+        asyncio.get_running_loop().call_later(delay, self._respawn, worker.generation)
 
-    def _respawn(self, generation: int, index: int) -> None:
+    def _respawn(self, generation: int) -> None:
         if self.stopping or generation != self.generation:
             return
-        taken = {w.index for w in self.workers if w.generation == generation and not w.gone}
-        if index not in taken and index < self._count:
-            self._fork(index)
+        alive = [w for w in self.workers if w.generation == generation and not w.gone]
+        if len(alive) < self._count:
+            self._fork()
 
     def _send(self, worker: Worker, kind: bytes, text: str = "") -> bool:
         if worker.gone:
