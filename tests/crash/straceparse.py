@@ -15,6 +15,12 @@ or stream write to a TCP socket (to find the moment the ``250`` left).  A
 call split by another thread (``<unfinished ...>`` / ``<... resumed>``) is
 joined; its *start* position is kept too, because an ``fsync`` only covers
 writes that completed before it began.  Failed calls (``= -1``) are dropped.
+
+strace names each call by its thread id.  Descriptor numbers are per
+process (shared by its threads), so the parser follows ``clone``/``fork``
+(traced as ``%process``): a child created with ``CLONE_THREAD`` shares its
+creator's descriptor table, any other child -- a session worker, a commit
+process -- has its own.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ _LINE = re.compile(r"^(\d+) +(.*)$")
 _CALL = re.compile(r"^([a-z0-9_]+)\((.*)$")
 _RESUMED = re.compile(r"^<\.\.\. ([a-z0-9_]+) resumed>(.*)$")
 _RESULT = re.compile(r"^(.*)\) += (-?\d+)(?:<(" + HEX + r")>)?(?: .*)?$")
-TRACED = "%file,%desc,%network"
+TRACED = "%file,%desc,%network,%process"
 
 
 def unhex(text: str) -> bytes:
@@ -72,10 +78,14 @@ class _Fd:
 class _Parser:
     def __init__(self, folder: Path) -> None:
         self.folder = os.path.realpath(folder)
-        self.fds: dict[tuple[int, int], _Fd] = {}  # (pid, fd); threads share -- see _key
+        self.fds: dict[tuple[int, int], _Fd] = {}  # (process, fd) -- see key()
+        self.process: dict[int, int] = {}  # thread id -> the process whose descriptors it uses
         self.ops: list[Op] = []
         self.pending: dict[int, tuple[str, str, int]] = {}
         self.sizes: dict[str, int] = {}
+
+    def key(self, thread: int, fd: int) -> tuple[int, int]:
+        return self.process.get(thread, thread), fd
 
     def inside(self, path: str) -> bool:
         return path == self.folder or os.path.dirname(path) == self.folder
@@ -105,7 +115,7 @@ class _Parser:
         args, code, decoration = result.group(1), int(result.group(2)), result.group(3)
         if code < 0:
             return
-        self.handle(name, args, code, decoration, number, start)
+        self.handle(pid, name, args, code, decoration, number, start)
 
     def _path(self, dir_token: str | None, raw: bytes) -> str:
         path = raw.decode("utf-8", "surrogateescape")
@@ -124,10 +134,13 @@ class _Parser:
         return int(fd.group(1)), unhex(fd.group(2)).decode("utf-8", "surrogateescape")
 
     def handle(
-        self, name: str, args: str, code: int, deco: str | None, seq: int, start: int
+        self, pid: int, name: str, args: str, code: int, deco: str | None, seq: int, start: int
     ) -> None:
         strings = [unhex(s) for s in _STR.findall(args)]
-        if name in ("open", "openat", "creat") and deco is not None:
+        if name in ("clone", "clone3", "fork", "vfork") and code > 0:
+            thread = "CLONE_THREAD" in args
+            self.process[code] = self.process.get(pid, pid) if thread else code
+        elif name in ("open", "openat", "creat") and deco is not None:
             base = self._dirfd(args) if name == "openat" else None
             path = self._path(base, strings[0]) if strings else ""
             if not self.inside(path):
@@ -146,7 +159,7 @@ class _Parser:
             append = "O_APPEND" in flags
             synchronous = "O_DSYNC" in flags or "O_SYNC" in flags
             offset = self.sizes[path] if append else 0
-            self.fds[(0, code)] = _Fd(path, offset, append, synchronous)
+            self.fds[self.key(pid, code)] = _Fd(path, offset, append, synchronous)
         elif name in ("write", "pwrite64", "sendto", "sendmsg") and strings:
             fd = self._fd(args)
             if fd is None:
@@ -158,13 +171,15 @@ class _Parser:
                 return
             if not self.inside(target) or name.startswith("send"):
                 return
-            state = self.fds.get((0, number)) or _Fd(target, self.sizes.get(target, 0), False)
+            state = self.fds.get(self.key(pid, number)) or _Fd(
+                target, self.sizes.get(target, 0), False
+            )
             if name == "pwrite64":
                 offset = int(args.rsplit(",", 1)[1])
             else:
                 offset = self.sizes.get(target, 0) if state.append else state.offset
                 state.offset = offset + len(data)
-            self.fds[(0, number)] = state
+            self.fds[self.key(pid, number)] = state
             self.ops.append(Op("write", seq, start, path=target, offset=offset, data=data))
             self.sizes[target] = max(self.sizes.get(target, 0), offset + len(data))
             if state.synchronous:  # durable when the call returns: an fsync just after it
@@ -197,10 +212,10 @@ class _Parser:
                 self.sizes.pop(path, None)
         elif name == "close":
             fd = self._fd(args)
-            open_file = self.fds.get((0, fd[0])) if fd is not None else None
+            open_file = self.fds.get(self.key(pid, fd[0])) if fd is not None else None
             # Another thread may have reused the number before this close was logged.
             if fd is not None and open_file is not None and open_file.path == fd[1]:
-                del self.fds[(0, fd[0])]
+                del self.fds[self.key(pid, fd[0])]
 
 
 def parse_trace(text: str, folder: Path) -> list[Op]:
