@@ -77,7 +77,7 @@ class PendingCommit:
     """One message handed to a committer; ``error`` is set when its commit failed."""
 
     writer: MessageWriter
-    qf: QueueFile
+    qf: QueueFile | bytes  # bytes: already formatted
     error: BaseException | None = None
 
 

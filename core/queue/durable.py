@@ -3,7 +3,9 @@
 ``create_exclusive`` makes a new spool file with ``O_CREAT|O_EXCL`` (mode
 0600) so an existing file is never overwritten; ``write_all`` loops over
 short writes; ``fdatasync_quietly`` returns a sync's error instead of raising it;
-``fsync_dir`` makes renames and new names in a directory
+``rename_no_replace`` renames without ever replacing an existing
+name (``renameat2(RENAME_NOREPLACE)``: the check and the rename are one
+call); ``fsync_dir`` makes renames and new names in a directory
 durable, and :class:`DirectorySync` does the same with one descriptor kept
 open for many batches.  These raise plain
 ``OSError``; callers turn it into a ``QueueWriteError`` with
@@ -13,7 +15,12 @@ open for many batches.  These raise plain
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import errno
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -39,6 +46,44 @@ def fdatasync_quietly(fd: int) -> OSError | None:
     except OSError as exc:
         return exc
     return None
+
+
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1  # <linux/fs.h>
+
+
+def _load_renameat2() -> Callable[[int, bytes, int, bytes, int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        call = libc.renameat2  # glibc 2.28 and later
+    except (OSError, AttributeError):
+        return None
+    call.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    call.restype = ctypes.c_int
+    return call
+
+
+_renameat2 = _load_renameat2()
+
+
+def rename_no_replace(source: str, target: str) -> None:
+    """Rename ``source`` to ``target``; ``FileExistsError`` if ``target`` exists.
+
+    Where ``renameat2`` or its flag is missing (an old kernel or libc, a file
+    system without it), the check is an ``lstat`` before the rename.
+    """
+    if _renameat2 is not None:
+        if _renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target),
+                      _RENAME_NOREPLACE) == 0:  # fmt: skip
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.ENOSYS, errno.EINVAL):
+            raise OSError(err, os.strerror(err), source, None, target)
+    if os.path.lexists(target):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), target)
+    os.rename(source, target)
 
 
 def fsync_dir(directory: Path) -> None:

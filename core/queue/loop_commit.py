@@ -6,8 +6,9 @@ the future; the loop goes on serving the other sessions while the disk works:
 
 1. at the next turn of the loop, the messages submitted until then (at most
    :data:`BATCH_MAX`) form one batch, which goes to a free commit process
-   (:mod:`.commit_process`): each writer hands over its buffered body, or the
-   descriptor of the df it spilled to (:meth:`.writer.MessageWriter.hand_over`);
+   (:mod:`.commit_process`): each message's qf formatted, and its writer's
+   buffered body or the descriptor of the df it spilled to
+   (:meth:`.writer.MessageWriter.hand_over`);
 2. the commit process creates, writes and fdatasyncs every df and tf of the
    batch, renames each tf to its qf, fsyncs the directory once, and answers
    one packet: per message durable, or the error that failed it;
@@ -46,7 +47,8 @@ from .commit import (
     spool_settings,
 )
 from .commit_process import Batch, CommitProcess, CommitProcessGone, Message, gone_error
-from .errors import QueueError
+from .errors import QueueError, write_error
+from .qfformat import format_qf
 from .qfmodel import QueueFile
 from .writer import MessageWriter
 
@@ -88,6 +90,7 @@ class LoopCommitter:
         self._processes = [CommitProcess(self.queue_dir) for _ in range(processes)]
         self._free = list(self._processes)
         self._in_flight: dict[CommitProcess, _InFlight] = {}  # what each busy one has
+        self._fork_error: OSError | None = None  # why the last replacement could not start
 
     @property
     def pids(self) -> list[int]:
@@ -104,7 +107,7 @@ class LoopCommitter:
             self._watch(loop)
         waiter: asyncio.Future[None] = loop.create_future()
         self._pending.append(_LoopCommit(writer, qf, waiter))
-        if not self._scheduled and self._free:
+        if not self._scheduled and (self._free or not self._processes):
             self._scheduled = True
             loop.call_soon(self.flush)
         return waiter
@@ -126,11 +129,22 @@ class LoopCommitter:
     def flush(self) -> None:
         """Hand what is pending to the free commit processes, a batch each."""
         self._scheduled = False
+        if not self._processes and self._pending and self._start() is None:
+            self._fail_pending()
         while self._free and self._pending:
             batch, messages, descriptors = self._take_batch()
             if batch:
-                request = Batch(self._fsync, messages)
+                request: Batch = (self._fsync, messages)
                 self._send(self._free.pop(), _InFlight(batch, request, descriptors))
+
+    def _fail_pending(self) -> None:
+        """No commit process could be started: nothing pending can be committed now."""
+        assert self._fork_error is not None
+        error = write_error(self._fork_error, str(self.queue_dir), "starting a commit process")
+        pending, self._pending = self._pending, []
+        for item in pending:
+            item.writer.abort()
+            settle(item.waiter, error)
 
     def _take_batch(self) -> tuple[list[_LoopCommit], list[Message], list[int]]:
         """Up to :data:`BATCH_MAX` pending commits, handed over; cancelled ones aborted."""
@@ -143,13 +157,15 @@ class LoopCommitter:
                 item.writer.abort()
                 continue
             try:
+                text = item.qf if isinstance(item.qf, bytes) else format_qf(item.qf)
                 body, df_fd = item.writer.hand_over()
-            except QueueError as exc:  # not open: aborted meanwhile
+            except (ValueError, QueueError) as exc:  # a bad qf; a writer aborted meanwhile
+                item.writer.abort()
                 settle(item.waiter, exc)
                 continue
             if df_fd is not None:
                 descriptors.append(df_fd)
-            messages.append(Message(item.writer.qid, item.qf, body))
+            messages.append((item.writer.qid, text, body))
             batch.append(item)
         return batch, messages, descriptors
 
@@ -193,7 +209,7 @@ class LoopCommitter:
         status = self._replace(process)
         if flight is None:
             return
-        if flight.attempts >= ATTEMPTS:
+        if flight.attempts >= ATTEMPTS or not self._free:
             why = f"{reason}; exit status {status}"
             for item in flight.batch:
                 item.writer.abort()  # removes what the process left under this id
@@ -209,15 +225,25 @@ class LoopCommitter:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.remove_reader(process.fileno())
         status = process.close()
+        self._processes.remove(process)
         if process in self._free:
             self._free.remove(process)
-        replacement = CommitProcess(self.queue_dir)
-        self._processes[self._processes.index(process)] = replacement
-        self._free.append(replacement)
         self.replaced += 1
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.add_reader(replacement.fileno(), self._answered, replacement)
+        self._start()
         return status
+
+    def _start(self) -> CommitProcess | None:
+        """A new free commit process, watched; None when it cannot be forked."""
+        try:
+            process = CommitProcess(self.queue_dir)
+        except OSError as exc:  # out of processes or memory: tried again at the next flush
+            self._fork_error = exc
+            return None
+        self._processes.append(process)
+        self._free.append(process)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.add_reader(process.fileno(), self._answered, process)
+        return process
 
     # -- closing -------------------------------------------------------------
     def close(self) -> None:

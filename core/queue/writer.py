@@ -45,7 +45,14 @@ import errno
 import os
 from pathlib import Path
 
-from .durable import close_quietly, create_exclusive, fsync_dir, unlink_quietly, write_all
+from .durable import (
+    close_quietly,
+    create_exclusive,
+    fsync_dir,
+    rename_no_replace,
+    unlink_quietly,
+    write_all,
+)
 from .errors import QueueError, QueueIOError, QueueWriteError, write_error
 from .locks import try_lock
 from .qfformat import format_qf
@@ -217,11 +224,13 @@ class MessageWriter:
                 self.sync_failed(exc, path)
         self.synced()
 
-    def stage(self, qf: QueueFile) -> None:
-        """Phase 1a: the df written (claimed now if buffered), ``tf<id>`` written; no sync yet."""
+    def stage(self, qf: QueueFile | bytes) -> None:
+        """Phase 1a: the df written (claimed now if buffered), ``tf<id>`` written; no sync yet.
+
+        ``qf`` may come already formatted (:func:`.qfformat.format_qf`)."""
         self._check(_OPEN)
         try:
-            data = format_qf(qf)
+            data = qf if isinstance(qf, bytes) else format_qf(qf)
         except ValueError:
             self.abort()
             raise
@@ -289,13 +298,12 @@ class MessageWriter:
         """Phase 2: rename ``tf<id>`` to ``qf<id>`` (never over an existing qf)."""
         self._check(_PREPARED)
         error: QueueWriteError | None = None
-        if os.path.lexists(self._qf):
+        try:
+            rename_no_replace(self._tf, self._qf)
+        except FileExistsError:
             error = QueueIOError(errno.EEXIST, self._qf, "refusing to overwrite")
-        else:
-            try:
-                os.rename(self._tf, self._qf)
-            except OSError as exc:
-                error = write_error(exc, self._tf, "renaming")
+        except OSError as exc:
+            error = write_error(exc, self._tf, "renaming")
         if error is not None:
             self.abort()
             raise error

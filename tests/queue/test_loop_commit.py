@@ -407,6 +407,35 @@ def test_a_commit_process_killed_while_idle_is_replaced_and_loses_no_message(
     assert names(tmp_path) == {"qf" + qid, "df" + qid}
 
 
+def test_when_no_commit_process_can_be_started_commits_fail_instead_of_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = QueueStore(tmp_path)
+    committer = LoopCommitter(store, processes=1)
+    (dead,) = committer.pids
+    os.kill(dead, signal.SIGKILL)
+
+    def no_fork() -> int:
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    async def scenario() -> tuple[BaseException | None, str]:
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "fork", no_fork)
+            refused = (
+                await asyncio.gather(submit(committer, store, b"x\n")[1], return_exceptions=True)
+            )[0]
+            assert names(tmp_path) == set()
+        qid, done = submit(committer, store, b"forks again\n")  # the next flush starts one
+        await done
+        return refused, qid
+
+    refused, qid = asyncio.run(scenario())
+    committer.close()
+    assert isinstance(refused, QueueIOError) and refused.errno in (errno.EAGAIN, errno.EIO)
+    assert names(tmp_path) == {"qf" + qid, "df" + qid}
+    assert len(committer.pids) == 1 and dead not in committer.pids
+
+
 def test_a_batch_too_big_for_one_packet_and_a_spilled_body_are_committed(tmp_path: Path) -> None:
     store = QueueStore(tmp_path)
     committer = LoopCommitter(store, processes=1)

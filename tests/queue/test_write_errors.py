@@ -17,6 +17,7 @@ from postroom.core.queue import (
     QueueIOError,
     QueueStore,
     QueueTooBigError,
+    durable,
     write_error,
 )
 
@@ -117,3 +118,23 @@ def test_errno_mapping(err: int, cls: type, reply: str) -> None:
     assert exc.reply.startswith(reply)
     assert str(exc).startswith(errno.errorcode[err])
     assert "/q/dfX" in str(exc)
+
+
+@pytest.mark.parametrize("renameat2", [True, False], ids=["renameat2", "lstat-then-rename"])
+def test_publishing_never_replaces_an_existing_qf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, renameat2: bool
+) -> None:
+    if not renameat2:
+        monkeypatch.setattr(durable, "_renameat2", None)
+    else:
+        assert durable._renameat2 is not None  # this Linux has it
+    writer = QueueStore(tmp_path).new_message(buffered=True)
+    writer.write(b"mine\n")
+    theirs = tmp_path / ("qf" + writer.qid)
+    writer.prepare(message_qf(writer.qid, 45))
+    theirs.write_bytes(b"a control file that appeared meanwhile\n")
+    with pytest.raises(QueueIOError) as info:
+        writer.publish()
+    assert info.value.errno == errno.EEXIST and info.value.action == "refusing to overwrite"
+    assert theirs.read_bytes() == b"a control file that appeared meanwhile\n"
+    assert names(tmp_path) == {"qf" + writer.qid}  # its own df and tf removed
