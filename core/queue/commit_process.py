@@ -50,6 +50,7 @@ from .errors import QueueError, QueueIOError
 from .writer import MessageWriter
 
 PACKET_LIMIT = 128 * 1024  # below Linux's default socket send buffer (212,992 bytes)
+IN_MEMFD = b"\0"  # the whole packet when the batch is in a memfd (never a pickle)
 MAX_DESCRIPTORS = 64  # one per spilled df of a batch, plus a memfd
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 
@@ -85,7 +86,6 @@ class CommitProcess:
         theirs.close()
         self.pid = pid
         self.sock = ours
-        self.batch: list[PendingCommit] | None = None  # the batch the child has
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -97,9 +97,9 @@ class CommitProcess:
         if len(data) > PACKET_LIMIT:
             memfd = os.memfd_create("postroom-batch", os.MFD_CLOEXEC)
             write_all(memfd, data)
-            data, descriptors = b"", [memfd, *descriptors]
+            data, descriptors = IN_MEMFD, [memfd, *descriptors]
         try:
-            socket.send_fds(self.sock, [data or b"\0"], descriptors)
+            socket.send_fds(self.sock, [data], descriptors)
         except OSError as exc:
             raise CommitProcessGone(f"commit process {self.pid}: {exc}") from exc
         finally:
@@ -170,7 +170,7 @@ def commit_received(
     gives every message of the batch."""
     if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
         return [QueueError("commit request truncated in transit")]  # the parent fails all
-    if data == b"\0":  # the batch is in a memfd, the first descriptor
+    if data == IN_MEMFD:  # the batch is in a memfd, the first descriptor
         data, descriptors = _read_all(descriptors[0]), descriptors[1:]
     fsync, messages = cast(Batch, pickle.loads(data))  # noqa: S301 (our parent)
     dfs = iter(descriptors)
