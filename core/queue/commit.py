@@ -12,10 +12,9 @@ naming the errno; a failed directory fsync fails the whole batch and removes
 its qf files, since none of them is durable.  Nothing may be acknowledged
 before its commit has come back without an error.
 
-Two committers use it: the commit processes of
-:class:`.loop_commit.LoopCommitter` (the SMTP session workers,
-:mod:`.commit_process`) run :func:`commit_batch` on each batch they are
-handed, and
+Two committers use it: :class:`.loop_commit.LoopCommitter` (the SMTP
+session workers) writes on its asyncio loop's thread and waits for the syncs
+on helper threads, and
 :class:`GroupCommitter` here runs them on one background thread, started by
 the first commit handed to it (or by :meth:`~GroupCommitter.start`), for
 callers without a loop to spare (``-bs``, the tests).
@@ -77,7 +76,7 @@ class PendingCommit:
     """One message handed to a committer; ``error`` is set when its commit failed."""
 
     writer: MessageWriter
-    qf: QueueFile | bytes  # bytes: already formatted
+    qf: QueueFile
     error: BaseException | None = None
 
 

@@ -22,14 +22,6 @@ being committed for debris. Any failure removes df, tf and (if already renamed
 but not yet synced) qf, and raises a ``QueueWriteError`` subclass; nothing
 half-written is ever left as a qf.
 
-A committer that works in another process (:mod:`.commit_process`) takes
-the writer's body or df descriptor with :meth:`hand_over`, rebuilds it there
-with :meth:`received`, and then reports back: :meth:`committed_elsewhere`
-(durable), :meth:`failed_elsewhere` (that process answered with an error and
-removed its files itself) or :meth:`abort` (it gave no answer: whatever it
-left under this id is removed); :meth:`remove_leftovers` clears what a
-process that died left, before the commit is handed to another.
-
 The commit is split into :meth:`stage` (files written, not synced),
 :meth:`sync_fds` (what to fdatasync), :meth:`publish` and :meth:`finish` so
 the committers (:mod:`.commit`) can sync the files of a whole batch at once
@@ -59,7 +51,7 @@ from .qfformat import format_qf
 from .qfmodel import QueueFile
 
 _OPEN, _PREPARED, _PUBLISHED, _DONE, _ABORTED = "open", "prepared", "published", "done", "aborted"
-_STAGED, _HANDED = "staged", "handed"
+_STAGED = "staged"
 SPILL_SIZE = 256 * 1024  # a buffered body larger than this goes to its df while it arrives
 _CONTROL_PREFIXES = ("qf", "hf", "Qf", "tf")
 
@@ -106,24 +98,6 @@ class MessageWriter:
         base = os.path.join(queue_dir, "")  # plain strings: no Path built per system call
         self._df, self._tf, self._qf = (base + kind + qid for kind in ("df", "tf", "qf"))
 
-    @classmethod
-    def received(
-        cls,
-        queue_dir: Path,
-        qid: str,
-        body: bytes | bytearray | None,
-        df_fd: int | None,
-        *,
-        fsync: bool = True,
-    ) -> MessageWriter:
-        """A writer rebuilt from :meth:`hand_over` in another process: ``body`` (buffered)
-        or ``df_fd`` (the df, claimed, locked and written by the writer that handed over)."""
-        writer = cls(queue_dir, qid, df_fd, fsync=fsync)
-        if body is not None:
-            writer._buffer = bytearray(body)
-            writer.size = len(body)
-        return writer
-
     @property
     def df_path(self) -> Path:
         return Path(self._df)
@@ -138,8 +112,7 @@ class MessageWriter:
 
     @property
     def state(self) -> str:
-        """``open``, ``staged``, ``handed``, ``prepared``, ``published``, ``done`` or
-        ``aborted``."""
+        """``open``, ``staged``, ``prepared``, ``published``, ``done`` or ``aborted``."""
         return self._state
 
     def df_inode(self) -> str:
@@ -224,13 +197,11 @@ class MessageWriter:
                 self.sync_failed(exc, path)
         self.synced()
 
-    def stage(self, qf: QueueFile | bytes) -> None:
-        """Phase 1a: the df written (claimed now if buffered), ``tf<id>`` written; no sync yet.
-
-        ``qf`` may come already formatted (:func:`.qfformat.format_qf`)."""
+    def stage(self, qf: QueueFile) -> None:
+        """Phase 1a: the df written (claimed now if buffered), ``tf<id>`` written; no sync yet."""
         self._check(_OPEN)
         try:
-            data = qf if isinstance(qf, bytes) else format_qf(qf)
+            data = format_qf(qf)
         except ValueError:
             self.abort()
             raise
@@ -241,39 +212,6 @@ class MessageWriter:
             self.abort()
             raise
         self._state = _STAGED
-
-    def hand_over(self) -> tuple[bytes | bytearray | None, int | None]:
-        """Give the commit to another process: (body, None) for a buffered writer, (None,
-        the df's descriptor) once the body is in the df.  Then wait for that process and
-        call :meth:`committed_elsewhere` or :meth:`abort`; the descriptor stays open (and
-        the df locked) until then."""
-        self._check(_OPEN)
-        self._state = _HANDED
-        body, self._buffer = self._buffer, None
-        return (body, None) if body is not None else (None, self._df_fd)
-
-    def committed_elsewhere(self) -> None:
-        """The process the commit was handed to made it durable: release the df."""
-        self._release_handed(_DONE)
-
-    def failed_elsewhere(self) -> None:
-        """That process failed the commit and removed its files: release the df."""
-        self._release_handed(_ABORTED)
-
-    def remove_leftovers(self) -> None:
-        """That process died: remove what it may have left (qf, tf, and the df unless
-        this writer wrote it), so the same hand-over can go to another process."""
-        self._check(_HANDED)
-        unlink_quietly(self._qf)
-        unlink_quietly(self._tf)
-        if self._df_fd is None:
-            unlink_quietly(self._df)
-
-    def _release_handed(self, state: str) -> None:
-        self._check(_HANDED)
-        close_quietly(self._df_fd)
-        self._df_fd = None
-        self._state = state
 
     def sync_fds(self) -> list[tuple[int, str]]:
         """Phase 1b: the descriptors to fdatasync (df and tf) and their paths; none
@@ -295,7 +233,8 @@ class MessageWriter:
         self._state = _PREPARED
 
     def publish(self) -> None:
-        """Phase 2: rename ``tf<id>`` to ``qf<id>`` (never over an existing qf)."""
+        """Phase 2: rename ``tf<id>`` to ``qf<id>``, never over an existing qf (one
+        ``renameat2(RENAME_NOREPLACE)``, :func:`.durable.rename_no_replace`)."""
         self._check(_PREPARED)
         error: QueueWriteError | None = None
         try:
@@ -321,11 +260,8 @@ class MessageWriter:
         """Remove everything this writer created; idempotent, a no-op after commit."""
         if self._state in (_DONE, _ABORTED):
             return
-        if self._state in (_PUBLISHED, _HANDED):  # handed: what a process that died left
+        if self._state == _PUBLISHED:
             unlink_quietly(self._qf)
-        if self._state == _HANDED:
-            unlink_quietly(self._tf)
-            unlink_quietly(self._df)
         if self._tf_fd is not None:
             unlink_quietly(self._tf)
         if self._df_fd is not None:

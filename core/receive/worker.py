@@ -5,8 +5,7 @@ loop here -- uvloop's (libuv, in C): a session's many small reads, replies,
 futures and timers cost much less CPU than on asyncio's own loop -- accepts
 from the daemon's listening sockets (:mod:`.acceptor`) and
 owns each session from the accepted socket to the last reply, with its own
-queue store, group committer (batches on its loop, the file work in two commit
-processes it forks, :mod:`..queue.loop_commit`)
+queue store, group committer (on its loop's thread, :mod:`..queue.loop_commit`)
 and statistics counters (flushed into the shared StatusFile and time series
 every second and at exit, under their locks, so no count is lost between
 processes).  Reloads, queue runs, ETRN runs and state dumps stay with the

@@ -90,8 +90,8 @@ def _send_concurrently(port: int, messages: list[SentMessage]) -> list[str]:
 
 def record(base: Path, bodies: list[int], seed: int) -> Recording:
     rng = random.Random(seed)
-    # One session worker, so its two commit processes take the batches in turn (the
-    # parser keeps a descriptor table per process, see straceparse).
+    # One session worker: every acceptance in one process keeps the recording small
+    # (the parser keeps a descriptor table per process, see straceparse).
     setup = MtaSetup(base / "mta", options={"DaemonProcesses": 1})
     setup.write(listeners={"MTA": ""})
     (setup.queue_dir / ".hoststat").mkdir()
