@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import errno
 import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
+
+from .libc import libc_function
 
 FILE_MODE = 0o600
 
@@ -52,20 +51,11 @@ _AT_FDCWD = -100
 _RENAME_NOREPLACE = 1  # <linux/fs.h>
 
 
-def _load_renameat2() -> Callable[[int, bytes, int, bytes, int], int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        call = libc.renameat2  # glibc 2.28 and later
-    except (OSError, AttributeError):
-        return None
-    call.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
-    call.restype = ctypes.c_int
-    return call
-
-
-_renameat2 = _load_renameat2()
+_renameat2 = libc_function(
+    "renameat2",  # glibc 2.28 and later
+    (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint),
+    ctypes.c_int,
+)
 
 
 def rename_no_replace(source: str, target: str) -> None:

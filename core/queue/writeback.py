@@ -14,27 +14,15 @@ call does not exist (not Linux, no libc) it does nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import sys
-from collections.abc import Callable
+
+from .libc import libc_function
 
 _SYNC_FILE_RANGE_WRITE = 2  # <fcntl.h>: start write-out of dirty pages, do not wait
 
 
-def _load() -> Callable[[int, int, int, int], int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        call = libc.sync_file_range
-    except (OSError, AttributeError):
-        return None
-    call.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
-    call.restype = ctypes.c_int
-    return call
-
-
-_sync_file_range = _load()
+_sync_file_range = libc_function(
+    "sync_file_range", (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint), ctypes.c_int
+)
 
 
 def start_writeback(fd: int) -> None:
