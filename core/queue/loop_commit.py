@@ -143,9 +143,9 @@ class LoopCommitter:
             synced = [item for item in batch if item.error is None]
             durable = directory_synced(publish_all(synced), self._directory, fsync=self._fsync)
         except Exception as exc:  # a bug fails the batch; its sessions must not wait forever
-            durable = [item for item in batch if item.writer.state == "done"]
+            durable = [item for item in batch if item.writer.committed]
             for item in batch:
-                if item.writer.state != "done":
+                if not item.writer.committed:
                     item.writer.abort()
                     item.error = exc
         with self._cond:

@@ -115,6 +115,11 @@ class MessageWriter:
         """``open``, ``staged``, ``prepared``, ``published``, ``done`` or ``aborted``."""
         return self._state
 
+    @property
+    def committed(self) -> bool:
+        """True once the message is durable as its qf (state ``done``)."""
+        return self._state == _DONE
+
     def df_inode(self) -> str:
         """The df's ``major/minor/inode``, the value Sendmail writes in the ``I`` line."""
         self._spill()

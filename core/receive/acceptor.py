@@ -19,7 +19,7 @@ import errno
 import socket
 from collections.abc import Callable
 
-from .context import ListenerInfo, ReceiverContext
+from .context import ListenerInfo, Listeners, ReceiverContext
 from .limits import SessionCounts, WorkerCounts, address_key
 
 ACCEPT_BURST = 4  # connections taken per wake-up: leave some for the other workers
@@ -34,7 +34,7 @@ class Acceptor:
     def __init__(
         self,
         context: ReceiverContext,
-        listeners: list[tuple[socket.socket, ListenerInfo]],
+        listeners: Listeners,
         shared: SessionCounts,
         own: WorkerCounts,
         start_session: StartSession,

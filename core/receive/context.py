@@ -36,6 +36,10 @@ class ListenerInfo:
     loopback: bool
 
 
+Listeners = list[tuple[socket.socket, ListenerInfo]]
+"""The listening sockets a worker accepts from, each with what it listens for."""
+
+
 @dataclass
 class ReceiverContext:
     """Shared, read-only (per generation) state for sessions."""

@@ -23,7 +23,7 @@ import socket
 from dataclasses import dataclass, field
 
 from ..policy.ports import DaemonPort
-from .context import ListenerInfo, ReceiverContext, is_loopback
+from .context import ListenerInfo, Listeners, ReceiverContext, is_loopback
 
 
 class ListenerError(Exception):
@@ -70,7 +70,7 @@ class SmtpServer:
         self.context.log.log(9, f"daemon {port.name} listening on {host} port {port.port}")
         return Listener(info, sock, sock.getsockname()[:2])
 
-    def sockets(self) -> list[tuple[socket.socket, ListenerInfo]]:
+    def sockets(self) -> Listeners:
         """The sockets the workers accept from, with what a session needs to know."""
         return [(item.sock, item.info) for item in self.listeners]
 

@@ -47,7 +47,7 @@ from .channel import (
     Message,
 )
 from .connection import SmtpConnection
-from .context import ListenerInfo, ReceiverContext
+from .context import ListenerInfo, Listeners, ReceiverContext
 from .limits import SessionCounts
 from .session import SmtpSession
 from .setup import recorder_for
@@ -63,7 +63,7 @@ class SessionWorker:
         self,
         channel: Channel,
         context: ReceiverContext,
-        listeners: list[tuple[socket.socket, ListenerInfo]],
+        listeners: Listeners,
         counts: SessionCounts,
         slot: int,
     ) -> None:
@@ -203,7 +203,7 @@ class SessionWorker:
 def run_worker(
     sock: socket.socket,
     context: ReceiverContext,
-    listeners: list[tuple[socket.socket, ListenerInfo]],
+    listeners: Listeners,
     counts: SessionCounts,
     slot: int,
 ) -> int:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -49,15 +48,13 @@ from .channel import (
     Message,
     channel_pair,
 )
-from .context import ListenerInfo, ReceiverContext
+from .context import Listeners, ReceiverContext
 from .limits import SessionCounts
 from .worker import run_worker
 
 RESPAWN_DELAY = 0.1  # seconds before replacing a worker that died
 YOUNG = 2.0  # a worker dying younger than this is replaced only after YOUNG seconds
 REAP_POLL = 0.05
-
-Listeners = list[tuple[socket.socket, ListenerInfo]]
 
 
 class WorkerError(Exception):
