@@ -19,8 +19,8 @@ writes that completed before it began.  Failed calls (``= -1``) are dropped.
 strace names each call by its thread id.  Descriptor numbers are per
 process (shared by its threads), so the parser follows ``clone``/``fork``
 (traced as ``%process``): a child created with ``CLONE_THREAD`` shares its
-creator's descriptor table, any other child -- a session worker, a commit
-process -- has its own.
+creator's descriptor table, any other child (a session worker, or any process it
+forks) has its own.
 """
 
 from __future__ import annotations
