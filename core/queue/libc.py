@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -18,14 +19,25 @@ def libc_function(
     name: str, argtypes: Sequence[type[Any]], restype: type[Any]
 ) -> Callable[..., int] | None:
     """libc's ``name`` (errno kept for ``ctypes.get_errno``), or None where it is missing."""
-    if not sys.platform.startswith("linux"):
+    libc = _libc()
+    if libc is None:
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         call = getattr(libc, name)
-    except (OSError, AttributeError):
+    except AttributeError:
         return None
     call.argtypes = tuple(argtypes)
     call.restype = restype
     result: Callable[..., int] = call
     return result
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library, found once per process (``find_library`` runs ``ldconfig``)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
