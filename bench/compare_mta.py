@@ -56,7 +56,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.debpeers import postfix_tool
-from bench.mta_servers import LABELS, NAMES, make_server, versions, wait_ready
+from bench.mta_servers import LABELS, NAMES, Server, make_server, versions, wait_ready
 from bench.postfix_peer import PeerSetupError
 from bench.proctree import tree_cpu_seconds
 from tests.support.mta import free_port
@@ -76,6 +76,8 @@ class Measurement:
     sessions: int
     rate: float  # messages per second
     cpu_per_msg: float  # server CPU seconds per message
+    machine_cpu_per_msg: float  # busy CPU seconds of the whole machine per message
+    idle: float  # share of the machine's time spent idle (not counting iowait)
 
 
 def send(port: int, sessions: int, messages: int, size: int) -> float:
@@ -103,29 +105,80 @@ def unused_folder(base: Path, stem: str) -> Path:
 
 
 def measure(name: str, sessions: int, opts: argparse.Namespace, base: Path) -> Measurement:
-    label = LABELS[name]
-    work = unused_folder(base, f"{name}-{sessions}")
+    options: dict[str, object] = opts.postroom_options
+    return measure_server(
+        name,
+        sessions,
+        opts.messages,
+        opts.size,
+        base,
+        options=options,
+        label=LABELS[name],
+        stem=name,
+    )
+
+
+def measure_server(
+    kind: str,
+    sessions: int,
+    messages: int,
+    size: int,
+    base: Path,
+    *,
+    options: dict[str, object],
+    label: str,
+    stem: str,
+    code: Path | None = None,
+) -> Measurement:
+    """One run of ``kind`` in a new folder under ``base``: smtp-source sends ``messages``
+    messages of ``size`` bytes over ``sessions`` sessions.  ``code``: a folder holding
+    ``postroom/core``, put first on the server's ``PYTHONPATH``.  Raises
+    :class:`LostMail` if the send fails or the queue does not hold every message."""
+    work = unused_folder(base, f"{stem}-{sessions}")
     port = free_port()
-    server = make_server(name, work, port, opts.postroom_options)
+    server = make_server(kind, work, port, options)
     try:
-        server.start()
+        start_with_pythonpath(server, code)
         wait_ready(server, port, label)
-        before = tree_cpu_seconds(server.pid)
+        machine_before, before = cpu_times(), tree_cpu_seconds(server.pid)
         try:
-            elapsed = send(port, sessions, opts.messages, opts.size)
+            elapsed = send(port, sessions, messages, size)
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             raise LostMail(f"{label} at {sessions} sessions: {exc}") from exc
-        cpu = tree_cpu_seconds(server.pid) - before
+        machine_after, cpu = cpu_times(), tree_cpu_seconds(server.pid) - before
         queued = server.queued()
-        if queued is not None and queued != opts.messages:
+        if queued is not None and queued != messages:
             raise LostMail(
-                f"{label} at {sessions} sessions: {opts.messages} messages acknowledged, "
+                f"{label} at {sessions} sessions: {messages} messages acknowledged, "
                 f"{queued} in its queue"
             )
     finally:
         server.stop()
         os.sync()  # what this server left unwritten is not written during the next one's run
-    return Measurement(name, sessions, opts.messages / elapsed, cpu / opts.messages)
+    delta = [b - a for a, b in zip(machine_before, machine_after, strict=True)]
+    busy = (sum(delta) - delta[3] - delta[4]) / os.sysconf("SC_CLK_TCK")
+    idle = delta[3] / max(1, sum(delta))
+    return Measurement(kind, sessions, messages / elapsed, cpu / messages, busy / messages, idle)
+
+
+def start_with_pythonpath(server: Server, code: Path | None) -> None:
+    """Start ``server``, with ``code`` first on its ``PYTHONPATH`` when given."""
+    saved = os.environ.get("PYTHONPATH")
+    if code is not None:
+        os.environ["PYTHONPATH"] = str(code)
+    try:
+        server.start()
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
+
+
+def cpu_times() -> list[int]:
+    """The machine's ``cpu`` line of ``/proc/stat``: user nice system idle iowait ..."""
+    with open("/proc/stat") as stat:
+        return [int(field) for field in stat.readline().split()[1:]]
 
 
 def disk_probe(folder: Path, count: int = 200) -> str:

@@ -38,15 +38,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.compare_mta import (
+    LostMail,
+    measure_server,
     remove_queues,
-    send,
-    unused_folder,
     uptime,
     wait_for_freed_inodes,
 )
-from bench.mta_servers import make_server, wait_ready
-from bench.proctree import tree_cpu_seconds
-from tests.support.mta import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -80,52 +77,26 @@ def extract(rev: str, folder: Path) -> Path:
     return folder
 
 
-def cpu_times() -> list[int]:
-    """The machine's ``cpu`` line of ``/proc/stat``: user nice system idle iowait ..."""
-    with open("/proc/stat") as stat:
-        return [int(field) for field in stat.readline().split()[1:]]
-
-
 def run_once(variant: Variant, sessions: int, number: int, messages: int, base: Path) -> Run:
-    work = unused_folder(base, f"{variant.name}-{sessions}")
-    port = free_port()
-    kind = "postroom" if variant.code is not None else "postfix"
-    saved = os.environ.get("PYTHONPATH")
-    if variant.code is not None:
-        os.environ["PYTHONPATH"] = str(variant.code)
-    try:
-        server = make_server(kind, work, port, {})
-        server.start()
-    finally:
-        if saved is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = saved
-    try:
-        wait_ready(server, port, variant.name)
-        before, server_before = cpu_times(), tree_cpu_seconds(server.pid)
-        elapsed = send(port, sessions, messages, 4096)
-        after, server_after = cpu_times(), tree_cpu_seconds(server.pid)
-        queued = server.queued()
-        if queued is not None and queued != messages:
-            raise SystemExit(
-                f"{variant.name} at {sessions} sessions: {messages} messages acknowledged, "
-                f"{queued} in its queue"
-            )
-    finally:
-        server.stop()
-        os.sync()
-    delta = [b - a for a, b in zip(before, after, strict=True)]
-    ticks = os.sysconf("SC_CLK_TCK")
-    busy = (sum(delta) - delta[3] - delta[4]) / ticks
+    got = measure_server(
+        "postroom" if variant.code is not None else "postfix",
+        sessions,
+        messages,
+        4096,
+        base,
+        options={},
+        label=variant.name,
+        stem=variant.name,
+        code=variant.code,
+    )
     return Run(
         variant.name,
         sessions,
         number,
-        messages / elapsed,
-        (server_after - server_before) / messages,
-        busy / messages,
-        delta[3] / max(1, sum(delta)),
+        got.rate,
+        got.cpu_per_msg,
+        got.machine_cpu_per_msg,
+        got.idle,
     )
 
 
@@ -201,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
                 for sessions in opts.session_counts:
                     runs.append(run_once(variant, sessions, number, opts.messages, base))
                     print(describe(runs[-1]), flush=True)
+    except LostMail as exc:
+        raise SystemExit(str(exc)) from None
     finally:
         remove_queues(base, opts.work_dir)
     print("\n".join(summary(runs, names, opts.session_counts)))
