@@ -23,8 +23,10 @@ made that server's file creations several times slower (see docs/benchmarks.md);
 for the same reason a run starts only a minute after the previous one removed
 its queues.
 For each server it prints messages/s and the server's CPU seconds per message
-(its whole process tree, from /proc), checks that every message is in its
-queue, and then Postroom's ratio to each peer.
+(its whole process tree, from /proc) beside the whole machine's busy CPU per
+message (which also counts the client, and the kernel's own workers: Postroom's
+fsyncs run there, through kernel AIO, so its tree alone would undercount it),
+checks that every message is in its queue, and then Postroom's ratio to each peer.
 ``--repeat`` runs the whole comparison several times, each round starting with
 the next server: on a shared machine the ratio within a round is what counts.
 ``uptime``'s load is printed before each round.
@@ -234,14 +236,14 @@ def one_round(
     order = opts.server_names[shift:] + opts.server_names[:shift]
     emit(f"-- {uptime()}")
     emit(f"-- disk ({base}): {disk_probe(base)}")
-    emit(f"{'sessions':>8}  {'server':<10} {'msg/s':>8} {'CPU ms/msg':>11}")
+    emit(f"{'sessions':>8}  {'server':<10} {'msg/s':>8} {'CPU ms/msg':>11} {'machine':>8}")
     results = []
     for sessions in opts.session_counts:
         for name in order:
             got = measure(name, sessions, opts, base)
             results.append(got)
-            cpu = got.cpu_per_msg * 1e3
-            emit(f"{sessions:>8}  {LABELS[name]:<10} {got.rate:>8.0f} {cpu:>11.2f}")
+            cpu, machine = got.cpu_per_msg * 1e3, got.machine_cpu_per_msg * 1e3
+            emit(f"{sessions:>8}  {LABELS[name]:<10} {got.rate:>8.0f} {cpu:>11.2f} {machine:>8.2f}")
     return results
 
 
@@ -255,15 +257,17 @@ def ratios(results: list[Measurement], sessions: int) -> dict[str, float]:
 
 def summary(rounds: list[list[Measurement]], opts: argparse.Namespace) -> list[str]:
     peers = [n for n in opts.server_names if n != "postroom"]
-    head = f"{'sessions':>8}  " + " ".join(f"{LABELS[n]:>12}" for n in opts.server_names)
-    lines = [f"median of {len(rounds)} round(s): msg/s (server CPU ms/msg)", head]
+    head = f"{'sessions':>8}  " + " ".join(f"{LABELS[n]:>18}" for n in opts.server_names)
+    title = "msg/s (server CPU ms/msg) [machine CPU ms/msg]"
+    lines = [f"median of {len(rounds)} round(s): {title}", head]
     for sessions in opts.session_counts:
         cells = []
         for name in opts.server_names:
             found = [m for r in rounds for m in r if m.server == name and m.sessions == sessions]
             rate = statistics.median(m.rate for m in found)
             cpu = statistics.median(m.cpu_per_msg for m in found) * 1e3
-            cells.append(f"{rate:.0f} ({cpu:.1f})".rjust(12))
+            machine = statistics.median(m.machine_cpu_per_msg for m in found) * 1e3
+            cells.append(f"{rate:.0f} ({cpu:.1f}) [{machine:.1f}]".rjust(18))
         lines.append(f"{sessions:>8}  " + " ".join(cells))
     if "postroom" in opts.server_names and peers:
         lines.append("Postroom's ratio to each peer: median of the rounds (each round):")

@@ -13,8 +13,8 @@ its qf files, since none of them is durable.  Nothing may be acknowledged
 before its commit has come back without an error.
 
 Two committers use it: :class:`.loop_commit.LoopCommitter` (the SMTP
-session workers) writes on its asyncio loop's thread and waits for the syncs
-on helper threads, and
+session workers) writes and renames on its asyncio loop's thread and has the
+syncs done in the background (:mod:`.background_sync`), and
 :class:`GroupCommitter` here runs them on one background thread, started by
 the first commit handed to it (or by :meth:`~GroupCommitter.start`), for
 callers without a loop to spare (``-bs``, the tests).

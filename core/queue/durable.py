@@ -97,6 +97,12 @@ class DirectorySync:
         if self._fd is None:
             self._fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
 
+    def descriptor(self) -> int:
+        """The directory's descriptor, opened now if it is not yet."""
+        self.open()
+        assert self._fd is not None
+        return self._fd
+
     def sync(self) -> None:
         self.open()
         assert self._fd is not None

@@ -1,31 +1,27 @@
-"""Group commit for an asyncio loop: the loop writes, one helper thread waits on the disk.
+"""Group commit for an asyncio loop: the loop writes and renames, the kernel syncs.
 
 :class:`LoopCommitter` is what an SMTP session worker uses.  A session that
 has received a message calls :meth:`~LoopCommitter.submit_async` and awaits
 the future; the loop goes on serving the other sessions while the disk works:
 
 1. at the next turn of the loop, every message submitted until then forms
-   one batch; on the loop's thread each message's qf is formatted, its df
-   and tf are created and written, and their write-back is started
-   (:mod:`.writeback`) -- quick system calls, made where the interpreter
-   lock already is;
-2. the batch goes to the committer's one helper thread, which fdatasyncs
-   each file, renames each tf to its qf and fsyncs the directory once; the
-   messages are then durable (:func:`.commit.finish_durable`);
-3. the helper hands the batch back to the loop, which resolves the futures
-   and at once stages and sends the next batch: everything submitted
-   meanwhile.
+   one batch; each message's qf is formatted, its df and tf are created and
+   written, and their write-back is started (:mod:`.writeback`);
+2. the fdatasyncs of all their files start in the background
+   (:mod:`.background_sync`: kernel AIO, else a helper thread);
+3. when they are back, the loop renames each synced tf to its qf and starts
+   one fsync of the directory in the background;
+4. when that is back, the messages are durable
+   (:func:`.commit.finish_durable`): the loop resolves the futures and at
+   stages the next batch: everything submitted meanwhile.
 
 At most one batch is on the disk at a time, so a batch grows with the load
 (the messages that finish DATA while one syncs go together in the next) and
-costs one directory fsync and two thread hand-overs however many messages it
-holds.  The loop creates files only while no batch is being synced (creating
-one while the helper's fdatasync writes the directory waits for that write).
-The helper makes a few system calls per message and almost no Python, so it
-seldom waits for the interpreter lock the loop holds.  (A pool of
-helpers that each created, wrote and synced a share of every batch made the
-lock change hands at each of their system calls: about 35 context switches
-per message, and a third fewer messages per second; see docs/benchmarks.md.)
+costs one directory fsync however many messages it holds.  The loop creates
+files only while no batch is being synced (creating one while the
+directory's fsync writes it waits for that write).  With kernel AIO no
+thread of ours waits on the disk, so the loop never hands the interpreter
+lock to a helper and back (docs/benchmarks.md, "Syncs through kernel AIO").
 :meth:`~LoopCommitter.close` (on the loop's thread) waits for the batch on the
 disk, commits what is still pending, and refuses more.
 """
@@ -33,21 +29,20 @@ disk, commits what is still pending, and refuses more.
 from __future__ import annotations
 
 import asyncio
-import threading
-from concurrent.futures import ThreadPoolExecutor
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .background_sync import BackgroundSync, SyncDone, SyncRequest, background_sync
 from .commit import (
     PendingCommit,
     Spool,
     check_spool,
-    directory_synced,
+    finish_durable,
     publish_all,
     settle,
     spool_settings,
     start_writeback_of,
-    sync_files,
 )
 from .durable import DirectorySync
 from .errors import QueueError, write_error
@@ -70,12 +65,10 @@ class LoopCommitter:
         self._pending: list[_LoopCommit] = []
         self._scheduled = False
         self._closed = False
-        self._on_disk: list[_LoopCommit] | None = None  # the batch the helper has
+        self._on_disk: list[_LoopCommit] | None = None  # the batch being synced
         self._directory = DirectorySync(self.queue_dir)
-        self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="queue-sync")
+        self._sync: BackgroundSync | None = None  # made on the loop's first batch
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._cond = threading.Condition()
-        self._returned: list[_LoopCommit] | None = None  # back from the helper, under _cond
 
     def submit_async(self, writer: MessageWriter, qf: QueueFile) -> asyncio.Future[None]:
         """Queue ``writer``'s commit; await the future (None once the message is durable)."""
@@ -83,7 +76,9 @@ class LoopCommitter:
         if self._closed:
             raise QueueError("committer is closed")
         loop = asyncio.get_running_loop()
-        self._loop = loop
+        if self._sync is None:
+            self._loop = loop
+            self._sync = background_sync(loop)
         waiter: asyncio.Future[None] = loop.create_future()
         self._pending.append(_LoopCommit(writer, qf, waiter=waiter))
         if not self._scheduled and self._on_disk is None:
@@ -91,9 +86,8 @@ class LoopCommitter:
             loop.call_soon(self.flush)
         return waiter
 
-    # -- on the loop's thread ------------------------------------------------
     def flush(self) -> None:
-        """Stage what is pending and hand it to the helper, unless a batch is on the disk."""
+        """Stage what is pending and start its syncs, unless a batch is on the disk."""
         self._scheduled = False
         if self._on_disk is not None or not self._pending:
             return
@@ -112,54 +106,92 @@ class LoopCommitter:
             batch.append(item)
         if not batch:
             return
-        try:
-            self._directory.open()  # before the helper uses it
-        except OSError as exc:
-            error = write_error(exc, str(self.queue_dir), "opening directory")
-            for item in batch:
-                item.writer.abort()
-                settle(item.waiter, error)
-            return
         self._on_disk = batch
-        self._helper.submit(self._sync_batch, batch)
+        files = [(item, fd, path) for item in batch for fd, path in item.writer.sync_fds()]
+        requests: list[SyncRequest] = [(fd, True) for _item, fd, _path in files]
+        self._start_sync(batch, requests, lambda errors: self._files_synced(batch, files, errors))
 
-    def _drain(self) -> None:
-        """Resolve the futures of the batch back from the helper; send the next one."""
-        with self._cond:
-            batch, self._returned = self._returned, None
-        if batch is None:
+    def _start_sync(
+        self, batch: list[_LoopCommit], requests: list[SyncRequest], step: SyncDone
+    ) -> None:
+        """Start ``requests`` in the background; ``step`` takes their errors on the loop."""
+
+        def done(errors: list[int]) -> None:
+            try:
+                step(errors)
+            except Exception as exc:  # a bug fails the batch; its sessions must not wait forever
+                self._fail(batch, exc)
+
+        if not requests:
+            done([])
             return
+        assert self._sync is not None
+        self._sync.start(requests, done)
+
+    def _files_synced(
+        self,
+        batch: list[_LoopCommit],
+        files: list[tuple[_LoopCommit, int, str]],
+        errors: list[int],
+    ) -> None:
+        """The df and tf syncs are back: mark each message, rename the synced ones."""
+        failed: dict[int, tuple[int, str]] = {}
+        for (item, _fd, path), error in zip(files, errors, strict=True):
+            if error and id(item) not in failed:
+                failed[id(item)] = (error, path)
+        for item in batch:
+            try:
+                if id(item) in failed:
+                    error, path = failed[id(item)]
+                    item.writer.sync_failed(OSError(error, os.strerror(error)), path)
+                item.writer.synced()
+            except QueueError as exc:  # aborted; the mapped QueueWriteError
+                item.error = exc
+        published = publish_all([item for item in batch if item.error is None])
+        if not published or not self._fsync:
+            self._directory_synced(batch, published, [0])
+            return
+        try:
+            requests = [(self._directory.descriptor(), False)]
+        except OSError as exc:
+            self._directory_synced(batch, published, [exc.errno or 0])
+            return
+        self._start_sync(
+            batch, requests, lambda errors: self._directory_synced(batch, published, errors)
+        )
+
+    def _directory_synced(
+        self, batch: list[_LoopCommit], published: list[_LoopCommit], errors: list[int]
+    ) -> None:
+        """The directory fsync is back: the published messages are durable, or all failed."""
+        if errors and errors[0]:
+            failure = OSError(errors[0], os.strerror(errors[0]))
+            error = write_error(failure, str(self.queue_dir), "syncing directory")
+            for item in published:
+                item.writer.abort()
+                item.error = error
+        else:
+            finish_durable(published)
+            self.committed += len(published)
+        self._batch_done(batch)
+
+    def _fail(self, batch: list[_LoopCommit], exc: BaseException) -> None:
+        for item in batch:
+            if not item.writer.committed:
+                item.writer.abort()
+                item.error = exc
+        self._batch_done(batch)
+
+    def _batch_done(self, batch: list[_LoopCommit]) -> None:
+        """Resolve the batch's futures; what is pending is staged at the loop's next turn."""
+        self.batches += 1
         self._on_disk = None
         for item in batch:
             settle(item.waiter, item.error)
-        self.flush()
+        if self._pending and not self._scheduled and self._loop is not None:
+            self._scheduled = True
+            self._loop.call_soon(self.flush)
 
-    # -- on the helper thread ------------------------------------------------
-    def _sync_batch(self, batch: list[_LoopCommit]) -> None:
-        """fdatasync every file of the batch, rename each tf, one directory fsync, report."""
-        try:
-            for item in batch:
-                sync_files(item)
-            synced = [item for item in batch if item.error is None]
-            durable = directory_synced(publish_all(synced), self._directory, fsync=self._fsync)
-        except Exception as exc:  # a bug fails the batch; its sessions must not wait forever
-            durable = [item for item in batch if item.writer.committed]
-            for item in batch:
-                if not item.writer.committed:
-                    item.writer.abort()
-                    item.error = exc
-        with self._cond:
-            self.committed += len(durable)
-            self.batches += 1
-            self._returned = batch
-            self._cond.notify_all()
-        if not self._closed and self._loop is not None:
-            try:
-                self._loop.call_soon_threadsafe(self._drain)
-            except RuntimeError:  # the loop is closed; close() settles what is left
-                pass
-
-    # -- closing -------------------------------------------------------------
     def close(self) -> None:
         """Commit what is pending, wait for the batch on the disk, settle all, refuse more."""
         self._closed = True
@@ -168,9 +200,8 @@ class LoopCommitter:
                 self.flush()  # what is pending, if anything
                 if self._on_disk is None:
                     break
-            with self._cond:
-                while self._returned is None:
-                    self._cond.wait()
-            self._drain()
-        self._helper.shutdown(wait=True)
+            assert self._sync is not None
+            self._sync.wait()
+        if self._sync is not None:
+            self._sync.close()
         self._directory.close()

@@ -10,7 +10,9 @@ descriptor is.  :func:`parse_trace` keeps, in the order the calls *completed*,
 what happened inside ``folder`` (creations, data writes with their offsets,
 ``fsync``/``fdatasync`` of files and of the folder itself, renames, unlinks,
 truncations; a write through an ``O_DSYNC`` descriptor is followed by an
-``fsync`` of its file that begins as the write completes) plus every datagram
+``fsync`` of its file that begins as the write completes; an fsync handed to
+kernel AIO begins at its ``io_submit`` and counts as done only at the
+``io_getevents`` that reports it, which is no earlier than it finished) plus every datagram
 or stream write to a TCP socket (to find the moment the ``250`` left).  A
 call split by another thread (``<unfinished ...>`` / ``<... resumed>``) is
 joined; its *start* position is kept too, because an ``fsync`` only covers
@@ -37,7 +39,11 @@ _LINE = re.compile(r"^(\d+) +(.*)$")
 _CALL = re.compile(r"^([a-z0-9_]+)\((.*)$")
 _RESUMED = re.compile(r"^<\.\.\. ([a-z0-9_]+) resumed>(.*)$")
 _RESULT = re.compile(r"^(.*)\) += (-?\d+)(?:<(" + HEX + r")>)?(?: .*)?$")
-TRACED = "%file,%desc,%network,%process"
+_AIO_SYNC = re.compile(
+    rf"\{{aio_data=(\w+), aio_lio_opcode=IOCB_CMD_F(?:D)?SYNC, aio_fildes=\d+<({HEX})>"
+)
+_AIO_EVENT = re.compile(r"\{data=(\w+), obj=\w+, res=(-?\w+)")
+TRACED = "%file,%desc,%network,%process,io_submit,io_getevents"
 
 
 def unhex(text: str) -> bytes:
@@ -83,6 +89,7 @@ class _Parser:
         self.ops: list[Op] = []
         self.pending: dict[int, tuple[str, str, int]] = {}
         self.sizes: dict[str, int] = {}
+        self.aio: dict[tuple[int, str, int], tuple[str, int]] = {}  # (process, context, data)
 
     def key(self, thread: int, fd: int) -> tuple[int, int]:
         return self.process.get(thread, thread), fd
@@ -188,6 +195,17 @@ class _Parser:
             fd = self._fd(args)
             if fd is not None and self.inside(fd[1]):
                 self.ops.append(Op("fsync", seq, start, path=fd[1]))
+        elif name == "io_submit":
+            context = args.split(",", 1)[0]
+            for data, path in _AIO_SYNC.findall(args)[:code]:  # the kernel took ``code``
+                target = unhex(path).decode("utf-8", "surrogateescape")
+                self.aio[(self.process.get(pid, pid), context, int(data, 0))] = (target, start)
+        elif name == "io_getevents":
+            context = args.split(",", 1)[0]
+            for data, result in _AIO_EVENT.findall(args)[:code]:
+                submitted = self.aio.pop((self.process.get(pid, pid), context, int(data, 0)), None)
+                if submitted is not None and int(result, 0) == 0 and self.inside(submitted[0]):
+                    self.ops.append(Op("fsync", seq, submitted[1], path=submitted[0]))
         elif name == "ftruncate":
             fd = self._fd(args)
             if fd is not None and self.inside(fd[1]):
