@@ -20,6 +20,7 @@ group in flight is done and runs its callback there and then (for closing).
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import select
 import threading
@@ -94,7 +95,16 @@ class KernelSync(BackgroundSync):
 
     def _reap(self) -> None:
         group = self._group
-        for token, error in self._ring.reap():
+        try:
+            finished = self._ring.reap()
+        except OSError as exc:  # the context itself failed: nothing more can be known
+            if group is not None:
+                unknown = exc.errno or errno.EIO
+                group.errors = [e or unknown for e in group.errors]  # none counts as synced
+                group.left = 0
+                self._deliver()
+            return
+        for token, error in finished:
             if group is not None:
                 group.errors[token] = error
                 group.left -= 1

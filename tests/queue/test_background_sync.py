@@ -142,3 +142,22 @@ def test_a_ring_takes_only_what_fits_and_reports_on_its_eventfd(files: list[int]
         assert ring.in_flight == 0
     finally:
         ring.close()
+
+
+def test_a_failing_kernel_context_fails_the_group_instead_of_hanging_it(
+    files: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_reap(self: SyncRing) -> list[tuple[int, int]]:
+        raise OSError(errno.EFAULT, "io_getevents failed")
+
+    async def scenario() -> tuple[list[int], bool]:
+        sync = _kernel(asyncio.get_running_loop())
+        monkeypatch.setattr(SyncRing, "reap", broken_reap)
+        try:
+            return await _run(sync, [(fd, True) for fd in files])
+        finally:
+            monkeypatch.undo()
+            sync.close()
+
+    errors, _on_loop = asyncio.run(scenario())
+    assert errors == [errno.EFAULT] * 4  # not one of them is taken as synced
