@@ -12,8 +12,8 @@ the future; the loop goes on serving the other sessions while the disk works:
 3. when they are back, the loop renames each synced tf to its qf and starts
    one fsync of the directory in the background;
 4. when that is back, the messages are durable
-   (:func:`.commit.finish_durable`): the loop resolves the futures and at
-   stages the next batch: everything submitted meanwhile.
+   (:func:`.commit.finish_durable`): the loop resolves the futures, and at
+   its next turn stages the next batch: everything submitted meanwhile.
 
 At most one batch is on the disk at a time, so a batch grows with the load
 (the messages that finish DATA while one syncs go together in the next) and
