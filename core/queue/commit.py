@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,9 +123,15 @@ def start_writeback_of(item: PendingCommit) -> None:
 
 def sync_files(item: PendingCommit) -> None:
     """fdatasync a staged message's files; on failure it is aborted and ``error`` is set."""
+    record_file_syncs(item, fdatasync_quietly)
+
+
+def record_file_syncs(item: PendingCommit, sync: Callable[[int], OSError | None]) -> None:
+    """Take each of a staged message's files through ``sync`` (its error, or None), in
+    order; the first failure aborts the message and sets ``error``, else it is synced."""
     try:
         for fd, path in item.writer.sync_fds():
-            error = fdatasync_quietly(fd)
+            error = sync(fd)
             if error is not None:
                 item.writer.sync_failed(error, path)
         item.writer.synced()
@@ -154,13 +160,27 @@ def directory_synced(
     """One directory fsync for the published messages; durable ones are finished."""
     if not published:
         return []
+    error: OSError | None = None
     try:
         if fsync:
             directory.sync()
     except OSError as exc:
+        error = exc
+    return directory_outcome(published, error, directory.directory)
+
+
+def directory_outcome(
+    published: Sequence[Commit],
+    error: OSError | None,
+    directory: Path,
+    action: str = "syncing directory",
+) -> list[Commit]:
+    """After the directory's fsync (``error``: how it failed, if it did): the published
+    messages are finished and returned, or all aborted with the mapped error."""
+    if error is not None:
         for item in published:
             item.writer.abort()
-            item.error = write_error(exc, str(directory.directory), "syncing directory")
+            item.error = write_error(error, str(directory), action)
         return []
     finish_durable(published)
     return list(published)

@@ -104,9 +104,7 @@ class DirectorySync:
         return self._fd
 
     def sync(self) -> None:
-        self.open()
-        assert self._fd is not None
-        os.fsync(self._fd)
+        os.fsync(self.descriptor())
 
     def close(self) -> None:
         close_quietly(self._fd)

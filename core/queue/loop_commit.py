@@ -38,14 +38,15 @@ from .commit import (
     PendingCommit,
     Spool,
     check_spool,
-    finish_durable,
+    directory_outcome,
     publish_all,
+    record_file_syncs,
     settle,
     spool_settings,
     start_writeback_of,
 )
 from .durable import DirectorySync
-from .errors import QueueError, write_error
+from .errors import QueueError
 from .qfmodel import QueueFile
 from .writer import MessageWriter
 
@@ -107,9 +108,12 @@ class LoopCommitter:
         if not batch:
             return
         self._on_disk = batch
-        files = [(item, fd, path) for item in batch for fd, path in item.writer.sync_fds()]
-        requests: list[SyncRequest] = [(fd, True) for _item, fd, _path in files]
-        self._start_sync(batch, requests, lambda errors: self._files_synced(batch, files, errors))
+        requests: list[SyncRequest] = [
+            (fd, True) for item in batch for fd, _path in item.writer.sync_fds()
+        ]
+        self._start_sync(
+            batch, requests, lambda errors: self._files_synced(batch, requests, errors)
+        )
 
     def _start_sync(
         self, batch: list[_LoopCommit], requests: list[SyncRequest], step: SyncDone
@@ -129,50 +133,33 @@ class LoopCommitter:
         self._sync.start(requests, done)
 
     def _files_synced(
-        self,
-        batch: list[_LoopCommit],
-        files: list[tuple[_LoopCommit, int, str]],
-        errors: list[int],
+        self, batch: list[_LoopCommit], requests: list[SyncRequest], errors: list[int]
     ) -> None:
-        """The df and tf syncs are back: mark each message, rename the synced ones."""
-        failed: dict[int, tuple[int, str]] = {}
-        for (item, _fd, path), error in zip(files, errors, strict=True):
-            if error and id(item) not in failed:
-                failed[id(item)] = (error, path)
+        """The df and tf syncs are back: record them, rename the synced messages."""
+        outcome = {fd: _os_error(error) for (fd, _), error in zip(requests, errors, strict=True)}
         for item in batch:
-            try:
-                if id(item) in failed:
-                    error, path = failed[id(item)]
-                    item.writer.sync_failed(OSError(error, os.strerror(error)), path)
-                item.writer.synced()
-            except QueueError as exc:  # aborted; the mapped QueueWriteError
-                item.error = exc
+            record_file_syncs(item, lambda fd: outcome[fd])
         published = publish_all([item for item in batch if item.error is None])
         if not published or not self._fsync:
-            self._directory_synced(batch, published, [0])
+            self._directory_synced(batch, published, None)
             return
         try:
-            requests = [(self._directory.descriptor(), False)]
+            directory = self._directory.descriptor()
         except OSError as exc:
-            self._directory_synced(batch, published, [exc.errno or 0])
+            directory_outcome(published, exc, self.queue_dir, "opening directory")
+            self._batch_done(batch)
             return
         self._start_sync(
-            batch, requests, lambda errors: self._directory_synced(batch, published, errors)
+            batch,
+            [(directory, False)],
+            lambda errors: self._directory_synced(batch, published, _os_error(errors[0])),
         )
 
     def _directory_synced(
-        self, batch: list[_LoopCommit], published: list[_LoopCommit], errors: list[int]
+        self, batch: list[_LoopCommit], published: list[_LoopCommit], error: OSError | None
     ) -> None:
         """The directory fsync is back: the published messages are durable, or all failed."""
-        if errors and errors[0]:
-            failure = OSError(errors[0], os.strerror(errors[0]))
-            error = write_error(failure, str(self.queue_dir), "syncing directory")
-            for item in published:
-                item.writer.abort()
-                item.error = error
-        else:
-            finish_durable(published)
-            self.committed += len(published)
+        self.committed += len(directory_outcome(published, error, self.queue_dir))
         self._batch_done(batch)
 
     def _fail(self, batch: list[_LoopCommit], exc: BaseException) -> None:
@@ -205,3 +192,8 @@ class LoopCommitter:
         if self._sync is not None:
             self._sync.close()
         self._directory.close()
+
+
+def _os_error(number: int) -> OSError | None:
+    """The OSError an errno from :mod:`.background_sync` stands for (None for 0)."""
+    return OSError(number, os.strerror(number)) if number else None
